@@ -22,9 +22,11 @@ type Deps struct {
 	// Provider returns the provider for a zone (project, managed zone name).
 	Provider func(ctx context.Context, project, zone string) (dnsrec.Provider, error)
 	Checker  TargetChecker
+	// Lookup resolves Memorystore instances; optional, used by InstanceRecords.
+	Lookup   health.InstanceLookup
 	Verifier *dnsrec.Verifier
 	Logger   *slog.Logger
-	Now      func() time.Time                             // default time.Now
+	Now      func() time.Time                                 // default time.Now
 	Sleep    func(ctx context.Context, d time.Duration) error // default: timer or ctx done
 }
 

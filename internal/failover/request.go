@@ -31,6 +31,9 @@ const (
 	ActionFailover   Action = "failover"    // move the record to a target
 	ActionPrepare    Action = "prepare"     // only lower the TTL, ahead of a likely failover
 	ActionRestoreTTL Action = "restore-ttl" // put the normal TTL back (after settle)
+	// ActionClose remembers that an incident closed, so a late or redelivered
+	// opening of the same incident (see Request.StaleIf) is ignored.
+	ActionClose Action = "close"
 )
 
 // Request is one failover request, whatever its source.
@@ -43,6 +46,9 @@ type Request struct {
 	Action Action
 	Reason string
 	DryRun bool
+	// StaleIf lists request ids whose presence in the state makes this request
+	// stale (e.g. the incident's close was already handled).
+	StaleIf []string
 }
 
 // Outcome is how a request ended.
@@ -52,6 +58,8 @@ const (
 	OutcomeSwapped     Outcome = "swapped"      // the record now points at the target, verified
 	OutcomeNoop        Outcome = "noop"         // the record already pointed at the target
 	OutcomeDuplicate   Outcome = "duplicate"    // this request id was already handled
+	OutcomeStale       Outcome = "stale"        // superseded by a request already handled (StaleIf)
+	OutcomeClosed      Outcome = "closed"       // an incident's close was recorded
 	OutcomeDryRun      Outcome = "dry-run"      // the plan and checks, nothing changed
 	OutcomePrepared    Outcome = "prepared"     // TTL lowered
 	OutcomeTTLRestored Outcome = "ttl-restored" // TTL back to normal
