@@ -21,7 +21,9 @@ type TargetChecker interface {
 type Deps struct {
 	// Provider returns the provider for a zone (project, managed zone name).
 	Provider func(ctx context.Context, project, zone string) (dnsrec.Provider, error)
-	Checker  TargetChecker
+	// Checker returns the checker for a record's targets (probe settings
+	// such as TLS and AUTH are per record); see HealthChecker.
+	Checker func(rec *config.Record) TargetChecker
 	// Lookup resolves Memorystore instances; optional, used by InstanceRecords.
 	Lookup   health.InstanceLookup
 	Verifier *dnsrec.Verifier

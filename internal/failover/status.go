@@ -54,7 +54,7 @@ func (e *Engine) Status(ctx context.Context, record string) (*RecordStatus, erro
 			st.Candidates = append(st.Candidates, health.Verdict{Reasons: []string{fmt.Sprintf("%s: %v", name, err)}})
 			continue
 		}
-		st.Candidates = append(st.Candidates, e.d.Checker.Check(ctx, t, allow))
+		st.Candidates = append(st.Candidates, e.d.Checker(rec).Check(ctx, t, allow))
 	}
 	return st, nil
 }

@@ -39,7 +39,7 @@ func (r *run) failover(ctx context.Context) error {
 		}
 		// The wait may have been long: check again right before the swap.
 		done := r.step("recheck-target")
-		again := r.e.d.Checker.Check(ctx, v.Target, r.allow)
+		again := r.e.d.Checker(r.rec).Check(ctx, v.Target, r.allow)
 		if !again.Healthy || again.Addr != v.Addr {
 			done(false, strings.Join(again.Reasons, "; "))
 			return r.fail(fmt.Errorf("target %s no longer fit after waiting out the TTL: %s", v.Endpoint(), strings.Join(again.Reasons, "; ")))

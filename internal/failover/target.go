@@ -17,7 +17,7 @@ func (r *run) chooseTarget(ctx context.Context, current []string) (*health.Verdi
 	done := r.step("check-target")
 	if r.req.Target != "" {
 		t, _ := health.ParseTarget(r.req.Target, r.rec.Port) // validated already
-		v := r.e.d.Checker.Check(ctx, t, r.allow)
+		v := r.e.d.Checker(r.rec).Check(ctx, t, r.allow)
 		r.res.Target = &v
 		if !v.Eligible {
 			done(false, strings.Join(v.Reasons, "; "))
@@ -46,7 +46,7 @@ func (r *run) chooseTarget(ctx context.Context, current []string) (*health.Verdi
 			why = append(why, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
-		v := r.e.d.Checker.Check(ctx, t, r.allow)
+		v := r.e.d.Checker(r.rec).Check(ctx, t, r.allow)
 		r.res.Candidates = append(r.res.Candidates, v)
 		if v.Addr.IsValid() && slices.Contains(current, v.Addr.String()) {
 			why = append(why, name+": is the current address")
