@@ -40,7 +40,6 @@ func WithReplicaOf(addr, masterAuth string) Option {
 	return func(_ testing.TB, c *Config) { c.ReplicaOf, c.MasterAuth = addr, masterAuth }
 }
 
-// WithArgs appends redis-server arguments.
 // WithHost binds the server to another loopback address, e.g. 127.0.0.2, so
 // that several servers can share a port and differ by IP, as Memorystore
 // instances do.
@@ -53,6 +52,7 @@ func WithPort(port int) Option {
 	return func(_ testing.TB, c *Config) { c.Port = port }
 }
 
+// WithArgs appends redis-server arguments.
 func WithArgs(args ...string) Option {
 	return func(_ testing.TB, c *Config) { c.Args = append(c.Args, args...) }
 }
