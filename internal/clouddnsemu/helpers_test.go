@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
+	"os"
 	"testing"
 	"time"
 
@@ -117,4 +119,22 @@ func answerA(r *dns.Msg) (addrs []string, ttls []uint32) {
 		}
 	}
 	return addrs, ttls
+}
+
+// requireTool fails under CI (where every tool must be installed) and skips elsewhere.
+func requireTool(t *testing.T, tool string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI but is not installed", tool)
+	}
+	t.Skipf("%s not installed", tool)
+}
+
+func splitHostPort(t *testing.T, addr string) (string, string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, port
 }
