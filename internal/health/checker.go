@@ -28,16 +28,16 @@ type Checker struct {
 // admits it; Healthy means eligible, READY (for instances) and the probe
 // found a master. Reasons lists every failed condition.
 type Verdict struct {
-	Target    Target
-	Instance  *Instance
-	Addr      netip.Addr
-	Port      int
-	Eligible  bool
-	Healthy   bool
-	Reasons   []string
-	Probed    bool // false when an earlier step already failed
-	Probe     ProbeResult
-	CheckedAt time.Time
+	Target    Target      `json:"target"`
+	Instance  *Instance   `json:"instance,omitempty"`
+	Addr      netip.Addr  `json:"addr,omitzero"`
+	Port      int         `json:"port,omitempty"`
+	Eligible  bool        `json:"eligible"`
+	Healthy   bool        `json:"healthy"`
+	Reasons   []string    `json:"reasons,omitempty"`
+	Probed    bool        `json:"probed"` // false when an earlier step already failed
+	Probe     ProbeResult `json:"probe,omitzero"`
+	CheckedAt time.Time   `json:"checkedAt"`
 }
 
 // Endpoint is Addr:Port, or "" when the address is unknown.

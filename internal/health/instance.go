@@ -21,17 +21,17 @@ var ErrInstanceNotFound = errors.New("memorystore instance not found")
 
 // Instance is what the health check needs from a Memorystore instance.
 type Instance struct {
-	Name  string
-	Host  string
-	Port  int
-	State string // redispb.Instance_State name, e.g. READY, MAINTENANCE
-	Tier  string // BASIC or STANDARD_HA
-	Addr  netip.Addr
+	Name  string     `json:"name"`
+	Host  string     `json:"host"`
+	Port  int        `json:"port"`
+	State string     `json:"state"` // redispb.Instance_State name, e.g. READY, MAINTENANCE
+	Tier  string     `json:"tier"`  // BASIC or STANDARD_HA
+	Addr  netip.Addr `json:"addr,omitzero"`
 	// AuthEnabled and TransitEncryption tell the operator which probe options
 	// the instance needs (AUTH string; TLS when SERVER_AUTHENTICATION).
-	AuthEnabled       bool
-	TransitEncryption string
-	CurrentLocationID string
+	AuthEnabled       bool   `json:"authEnabled,omitempty"`
+	TransitEncryption string `json:"transitEncryption,omitempty"`
+	CurrentLocationID string `json:"currentLocationId,omitempty"`
 }
 
 // InstanceLookup resolves an instance resource name.

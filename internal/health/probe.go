@@ -36,12 +36,12 @@ type ProbeOptions struct {
 // ProbeResult is the outcome of one probe. Err is a human-readable reason
 // when OK is false.
 type ProbeResult struct {
-	Addr    string
-	OK      bool
-	Role    string
-	Latency time.Duration // round trip of PING on the established connection
-	Connect time.Duration // TCP connect, TLS handshake and AUTH
-	Err     string
+	Addr    string        `json:"addr"`
+	OK      bool          `json:"ok"`
+	Role    string        `json:"role,omitempty"`
+	Latency time.Duration `json:"latency"` // round trip of PING on the established connection
+	Connect time.Duration `json:"connect"` // TCP connect, TLS handshake and AUTH
+	Err     string        `json:"err,omitempty"`
 }
 
 // TLSConfig builds the client TLS configuration for addr, or nil when TLS is off.
@@ -188,6 +188,9 @@ func describeProbeErr(step string, err error, o ProbeOptions) string {
 	var nerr net.Error
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()):
+		if o.TLS && strings.Contains(msg, "tls handshake") {
+			return fmt.Sprintf("%s: timed out in the TLS handshake (does the server speak TLS on this port?): %v", step, err)
+		}
 		return fmt.Sprintf("%s: timed out: %v", step, err)
 	case strings.Contains(msg, "WRONGPASS") || strings.Contains(msg, "invalid password") || strings.Contains(msg, "invalid username-password"):
 		return fmt.Sprintf("%s: authentication failed (wrong password or user): %v", step, err)

@@ -21,9 +21,9 @@ const DefaultRedisPort = 6379
 // Exactly one of Instance and Addr is set. Port is 0 for instances (the
 // instance reports its own port).
 type Target struct {
-	Instance string
-	Addr     netip.Addr
-	Port     int
+	Instance string     `json:"instance,omitempty"`
+	Addr     netip.Addr `json:"addr,omitzero"`
+	Port     int        `json:"port,omitempty"`
 }
 
 // IsInstance reports whether the target names a Memorystore instance.
