@@ -47,7 +47,7 @@ bench: ## Run the benchmarks of every package that has some
 	scripts/go-bench.sh
 
 lint: ## gofmt check, go vet, staticcheck, shellcheck
-	@unformatted="$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go'))"; \
+	@unformatted="$$(gofmt -l .)"; \
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(staticcheck) ./...
@@ -61,7 +61,7 @@ deploy-functions: ## Deploy both Cloud Functions (scripts/deploy-functions.sh)
 		--service-account=$(SERVICE_ACCOUNT) --vpc-connector=$(VPC_CONNECTOR) $(dry_run_flag)
 
 image: ## Build and push the gateway image with ko (prints the image digest)
-	KO_DOCKER_REPO=$(IMAGE_REPO) $(GO) run github.com/google/ko@$(KO_VERSION) build \
+	KO_DOCKER_REPO=$(IMAGE_REPO)/gateway $(GO) run github.com/google/ko@$(KO_VERSION) build \
 		--bare --tags=$(IMAGE_TAG) --platform=linux/amd64 ./cmd/gateway
 
 deploy-gateway: ## Render OVERLAY with IMAGE and apply it to CLUSTER (scripts/deploy-gateway.sh)

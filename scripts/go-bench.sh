@@ -63,7 +63,7 @@ while read -r first second _; do
 		((found)) && with_benchmarks+=("$second")
 		found=0
 		;;
-	*) found=0 ;;
+	'?' | FAIL) found=0 ;;
 	esac
 done <<<"$listing"
 

@@ -61,7 +61,7 @@ while read -r first second _; do
 		for name in "${names[@]}"; do targets+=("$second $name"); done
 		names=()
 		;;
-	*) names=() ;;
+	'?' | FAIL) names=() ;;
 	esac
 done <<<"$listing"
 
