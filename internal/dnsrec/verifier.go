@@ -109,7 +109,9 @@ func (v *Verifier) poll(ctx context.Context, start time.Time, server, name strin
 	for {
 		out.Queries++
 		answers, ttl, rcode, err := v.query(ctx, addr, name, qtype)
-		out.Answers, out.TTL, out.Rcode = answers, ttl, rcode
+		if err == nil { // an error keeps the last answer actually seen
+			out.Answers, out.TTL, out.Rcode = answers, ttl, rcode
+		}
 		switch {
 		case err != nil:
 			out.Err, out.Streak = err.Error(), 0
@@ -130,7 +132,7 @@ func (v *Verifier) poll(ctx context.Context, start time.Time, server, name strin
 		case <-ctx.Done():
 			t.Stop()
 			if out.Err == "" {
-				out.Err = fmt.Sprintf("gave up after %d queries: last answer %v (%s), want %v", out.Queries, answers, rcode, r.Want)
+				out.Err = fmt.Sprintf("gave up after %d queries: last answer %v (%s), want %v", out.Queries, out.Answers, out.Rcode, r.Want)
 			}
 			return out
 		case <-t.C:

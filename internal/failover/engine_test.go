@@ -12,6 +12,7 @@ import (
 
 	"github.com/dnsfailover/dnsfailover/internal/config"
 	"github.com/dnsfailover/dnsfailover/internal/failover"
+	"github.com/dnsfailover/dnsfailover/internal/health"
 )
 
 func stepNames(r *failover.Result) []string {
@@ -154,6 +155,9 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 	f := newFixture(t)
 	e := f.engine(t)
 	f.b.ReplicaOf(f.a.Addr()) // b answers ROLE as a replica
+	if pr := health.Probe(context.Background(), f.b.Addr(), health.ProbeOptions{}); pr.Role != "slave" {
+		t.Fatalf("precondition: b should report ROLE slave, probe says %+v", pr)
+	}
 	f.ms.Set(&redispb.Instance{Name: "projects/acme-staging/locations/europe-west1/instances/session-c", Host: "127.0.0.3", Port: int32(f.port), State: redispb.Instance_MAINTENANCE})
 	f.cfg.Records[0].Allow.Instances = append(f.cfg.Records[0].Allow.Instances, "projects/acme-staging/locations/europe-west1/instances/session-c")
 	before := f.snapshot(t)
@@ -185,7 +189,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 			}
 			res, err := e.Run(ctxTimeout(t, 10*time.Second), req)
 			if !errors.Is(err, failover.ErrRejected) {
-				t.Fatalf("err = %v, want ErrRejected", err)
+				t.Fatalf("err = %v, want ErrRejected; outcome %q target verdict %+v", err, res.Outcome, res.Target)
 			}
 			if res.Outcome != failover.OutcomeRejected || !strings.Contains(res.Error, c.want) {
 				t.Errorf("outcome %q error %q, want rejected mentioning %q", res.Outcome, res.Error, c.want)
