@@ -30,7 +30,8 @@ const EnvRestoreTTLOnClose = "DNSFAILOVER_RESTORE_TTL_ON_CLOSE"
 // Options tune routing.
 type Options struct {
 	// RestoreTTLOnClose: a closed incident restores the normal TTL of its
-	// records. It never moves a record back.
+	// records (Action restore-ttl) instead of only recording the close
+	// (Action close). It never moves a record back.
 	RestoreTTLOnClose bool
 }
 
@@ -91,12 +92,15 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 		r.Ignored = ignored
 		return r, nil
 	}
+	closeID := CloseID(in.ID)
 	if in.State == StateClosed {
-		if !opt.RestoreTTLOnClose {
-			r.Ignored = fmt.Sprintf("incident closed: no automatic fail-back (set %s=true to restore the TTL)", EnvRestoreTTLOnClose)
-			return r, nil
+		// A closed incident never moves a record. It is recorded in the zone
+		// state so that a late or redelivered opening becomes stale, and may
+		// restore the normal TTL.
+		action = failover.ActionClose
+		if opt.RestoreTTLOnClose {
+			action = failover.ActionRestoreTTL
 		}
-		action = failover.ActionRestoreTTL
 		r.Action = action
 	}
 	for _, rec := range records {
@@ -107,18 +111,31 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 			Action: action,
 			Reason: reason(in),
 		}
-		if action == failover.ActionFailover {
+		switch action {
+		case failover.ActionFailover:
 			req.Mode = failover.Emergency
+			req.StaleIf = []string{closeID}
+		case failover.ActionPrepare:
+			req.StaleIf = []string{closeID}
 		}
 		r.Requests = append(r.Requests, req)
 	}
 	return r, nil
 }
 
-// RequestID is the idempotency key of an incident's request.
+// RequestID is the idempotency key of an incident's request:
+// incident:<id>:failover, incident:<id>:prepare, and for the close (whether
+// it only records the close or also restores the TTL) incident:<id>:closed.
 func RequestID(incidentID string, a failover.Action) string {
+	if a == failover.ActionClose || a == failover.ActionRestoreTTL {
+		return CloseID(incidentID)
+	}
 	return "incident:" + incidentID + ":" + string(a)
 }
+
+// CloseID is the id under which an incident's close is remembered; openings
+// of the same incident carry it in StaleIf.
+func CloseID(incidentID string) string { return "incident:" + incidentID + ":closed" }
 
 func actionOf(in *Incident) (failover.Action, error) {
 	v := strings.ToLower(strings.TrimSpace(in.PolicyUserLabels[LabelAction]))

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -111,23 +112,38 @@ func TestRouteClosed(t *testing.T) {
 	cfg := testCfg(t)
 	var calls []string
 	n := mustDecode(t, "closed-redis.json")
-	r, err := Route(context.Background(), n, cfg, targetsLookup(cfg, &calls), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Requests) != 0 || !strings.Contains(r.Ignored, "no automatic fail-back") {
-		t.Fatalf("closed without restore: %+v", r)
-	}
-	r, err = Route(context.Background(), n, cfg, targetsLookup(cfg, &calls), Options{RestoreTTLOnClose: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(r.Requests) != 1 || r.Requests[0].Action != failover.ActionRestoreTTL || r.Requests[0].ID != "incident:0.nq3k2l8x7z1a:restore-ttl" || r.Requests[0].Target != "" {
-		t.Fatalf("closed with restore: %+v", r)
-	}
-	for _, q := range r.Requests {
+	for _, tc := range []struct {
+		opt  Options
+		want failover.Action
+	}{{Options{}, failover.ActionClose}, {Options{RestoreTTLOnClose: true}, failover.ActionRestoreTTL}} {
+		r, err := Route(context.Background(), n, cfg, targetsLookup(cfg, &calls), tc.opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Ignored != "" || len(r.Requests) != 1 {
+			t.Fatalf("%+v: routing %+v", tc.opt, r)
+		}
+		q := r.Requests[0]
+		if q.Action != tc.want || q.ID != "incident:0.nq3k2l8x7z1a:closed" || q.Target != "" || q.Mode != "" || len(q.StaleIf) != 0 {
+			t.Fatalf("%+v: request %+v", tc.opt, q)
+		}
 		if q.Action == failover.ActionFailover {
 			t.Fatal("a closed incident must never fail over (or back)")
+		}
+	}
+}
+
+func TestOpenRequestsAreStaleOnceClosed(t *testing.T) {
+	cfg := testCfg(t)
+	var calls []string
+	for _, name := range []string{"open-redis.json", "open-labelled-strings.json"} {
+		n := mustDecode(t, name)
+		r, err := Route(context.Background(), n, cfg, targetsLookup(cfg, &calls), Options{})
+		if err != nil || len(r.Requests) != 1 {
+			t.Fatal(r, err)
+		}
+		if want := []string{CloseID(n.Incident.ID)}; !slices.Equal(r.Requests[0].StaleIf, want) {
+			t.Fatalf("%s: StaleIf %v, want %v", name, r.Requests[0].StaleIf, want)
 		}
 	}
 }
