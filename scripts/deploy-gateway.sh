@@ -84,14 +84,16 @@ fi
 image_repo=${BASH_REMATCH[1]}
 
 # A throw-away kustomization on top of the overlay sets the image without
-# editing committed files.
+# editing committed files. Kustomize refuses absolute paths to a base, so the
+# overlay is referenced relative to the temporary directory.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+base=$(realpath --relative-to="$work" "infra/k8s/overlays/$overlay")
 cat >"$work/kustomization.yaml" <<EOF
 apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
-  - $PWD/infra/k8s/overlays/$overlay
+  - $base
 images:
   - name: $image_name
     newName: $image_repo

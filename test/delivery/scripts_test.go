@@ -518,7 +518,7 @@ func TestDeployGatewayDryRun(t *testing.T) {
 	if got := cmds[1][:5]; !reflect.DeepEqual(got, []string{"kubectl", "apply", "--server-side", "--field-manager=dnsfailover-deploy", "-k"}) {
 		t.Errorf("apply command %q", cmds[1])
 	}
-	for _, want := range []string{"resources:", "/infra/k8s/overlays/staging-gke", "name: dnsfailover-gateway",
+	for _, want := range []string{"resources:\n  - ../", "/infra/k8s/overlays/staging-gke\n", "name: dnsfailover-gateway",
 		"newName: europe-west1-docker.pkg.dev/acme-staging/dnsfailover/gateway", "digest: sha256:abab"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("generated kustomization lacks %q:\n%s", want, r.stderr)
