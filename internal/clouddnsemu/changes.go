@@ -153,6 +153,7 @@ func (s *store) commitLocked(z *zone, next map[rrKey]*rrset, adds, dels []*rrset
 		doneAt = z.versions[n-1].doneAt // DNS never goes back to older data
 	}
 	z.prune(now)
+	s.applied++
 	z.live = next
 	z.versions = append(z.versions, newVersion(z.dnsName, next, doneAt))
 	c := &change{id: strconv.Itoa(len(z.changes)), additions: adds, deletions: dels, start: now, doneAt: doneAt, clientOpID: clientOpID}

@@ -29,7 +29,6 @@ func (c *change) toJSON(now time.Time) changeJSON {
 }
 
 func (s *Server) changeApplied(r *http.Request, c *change) {
-	s.counters.update(func(cs *Counters) { cs.ChangesApplied++ })
 	s.log.Info("change applied", "project", r.PathValue("project"), "zone", r.PathValue("zone"), "change", c.id,
 		"additions", len(c.additions), "deletions", len(c.deletions), "doneAt", c.doneAt)
 }
@@ -40,18 +39,13 @@ func (s *Server) changesCreate(r *http.Request) (int, any, *apiError) {
 		return 0, nil, aerr
 	}
 	opID := r.URL.Query().Get("clientOperationId")
-	s.st.mu.RLock()
-	var replay bool
-	if z := s.st.zoneLocked(r.PathValue("project"), r.PathValue("zone")); z != nil && opID != "" {
-		replay = z.byClientOp[opID] != nil
-	}
-	s.st.mu.RUnlock()
+	applied := s.st.appliedCount()
 	c, aerr := s.st.applyChange(r.PathValue("project"), r.PathValue("zone"), req, opID)
 	if aerr != nil {
 		s.log.Info("change rejected", "zone", r.PathValue("zone"), "code", aerr.Code, "reason", aerr.Reason, "message", aerr.Message)
 		return 0, nil, aerr
 	}
-	if !replay {
+	if s.st.appliedCount() != applied || opID == "" {
 		s.changeApplied(r, c)
 	}
 	return http.StatusOK, c.toJSON(s.st.now()), nil

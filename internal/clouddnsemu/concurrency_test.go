@@ -65,3 +65,32 @@ func TestConcurrentConflictingChangesOneWinnerPerVersion(t *testing.T) {
 		t.Fatalf("counters: %+v", c)
 	}
 }
+
+// Concurrent retries of one operation (same clientOperationId) apply it once and all see the same change.
+func TestConcurrentClientOperationIDAppliesOnce(t *testing.T) {
+	s, svc := setupZone(t, Options{})
+	applied := s.Counters().ChangesApplied
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	errs := make([]error, 20)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := svc.Changes.Create(testProject, testZone, swapChange("10.0.0.6")).ClientOperationId("op-1").Do()
+			if err == nil {
+				ids[i] = c.Id
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("call %d: id %q err %v (first id %q)", i, ids[i], errs[i], ids[0])
+		}
+	}
+	if got := s.Counters().ChangesApplied; got != applied+1 {
+		t.Fatalf("ChangesApplied %d -> %d, want +1", applied, got)
+	}
+}

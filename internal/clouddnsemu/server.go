@@ -162,7 +162,11 @@ func (s *Server) SetFaults(f Faults) { s.faults.set(f) }
 func (s *Server) Faults() Faults { return s.faults.get() }
 
 // Counters returns a copy of the call, change and fault counters.
-func (s *Server) Counters() Counters { return s.counters.snapshot() }
+func (s *Server) Counters() Counters {
+	c := s.counters.snapshot()
+	c.ChangesApplied = s.st.appliedCount()
+	return c
+}
 
 // SetPropagationDelay changes the delay for changes applied from now on.
 func (s *Server) SetPropagationDelay(d time.Duration) {

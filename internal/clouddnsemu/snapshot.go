@@ -61,7 +61,6 @@ func (s *Server) AddRecordSets(project, zone string, sets ...RecordSet) error {
 	if aerr != nil {
 		return fmt.Errorf("clouddnsemu: add record sets to %s: %w", zone, aerr)
 	}
-	s.counters.update(func(cs *Counters) { cs.ChangesApplied++ })
 	s.log.Info("change applied", "project", project, "zone", zone, "change", c.id, "additions", len(c.additions))
 	return nil
 }

@@ -124,9 +124,16 @@ type store struct {
 	zones       map[string]map[string]*zone // project -> zone name -> zone
 	order       []*zone                     // creation order: list order and DNS tie-break
 	nextZoneID  uint64
+	applied     int64 // changes committed, counted under mu so clientOperationId replays never count
 	delay       time.Duration
 	nameServers []string
 	now         func() time.Time
+}
+
+func (s *store) appliedCount() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.applied
 }
 
 func newStore(delay time.Duration, nameServers []string) *store {
