@@ -161,6 +161,8 @@ func (p *Process) args() []string {
 		"--daemonize", "no",
 		"--save", "",
 		"--appendonly", "no",
+		// Replicas sync at once instead of after the default 5 s delay.
+		"--repl-diskless-sync-delay", "0",
 		"--dir", c.Dir,
 		"--dbfilename", "dump-" + port + ".rdb",
 		"--logfile", p.LogFile(),
@@ -315,7 +317,16 @@ func (p *Process) Client() *goredis.Client {
 
 // Do runs one command on a fresh connection.
 func (p *Process) Do(ctx context.Context, args ...any) (any, error) {
-	c := p.Client()
+	c := goredis.NewClient(&goredis.Options{
+		Addr:      p.Addr(),
+		Password:  p.cfg.Password,
+		TLSConfig: p.clientTLS(),
+		Protocol:  2,
+		// No retries: a dead server should say so at once.
+		MaxRetries:    -1,
+		DialerRetries: 1,
+		PoolSize:      1,
+	})
 	defer func() { _ = c.Close() }()
 	v, err := c.Do(ctx, args...).Result()
 	if err != nil {
