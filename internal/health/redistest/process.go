@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,6 +82,12 @@ func Launch(ctx context.Context, cfg Config) (*Process, error) {
 			return nil, fmt.Errorf("redistest: %w", err)
 		}
 		cfg.Binary = bin
+	}
+	if cfg.Host != "" {
+		// Tests may only use loopback; refuse anything else before binding.
+		if a, err := netip.ParseAddr(cfg.Host); err != nil || !a.IsLoopback() {
+			return nil, fmt.Errorf("redistest: Host %q is not a loopback IP address", cfg.Host)
+		}
 	}
 	p := &Process{cfg: cfg}
 	// A free port found by listening can be taken before redis binds it;
@@ -259,7 +266,7 @@ func (p *Process) clientTLS() *tls.Config {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(p.cfg.TLS.CAPEM)
-	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: pool, ServerName: p.Host(), MinVersion: tls.VersionTLS12}
 }
 
 // Kill sends SIGKILL to the server's process group and waits for it to exit.

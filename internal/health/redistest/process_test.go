@@ -159,3 +159,22 @@ func TestLaunchErrors(t *testing.T) {
 		t.Errorf("bad ReplicaOf: %v", err)
 	}
 }
+
+func TestOtherLoopbackHost(t *testing.T) {
+	s := Start(t, WithTLS(), WithHost("127.0.0.3"))
+	if !strings.HasPrefix(s.Addr(), "127.0.0.3:") {
+		t.Fatalf("Addr = %s", s.Addr())
+	}
+	if v, err := s.Do(testCtx(t), "PING"); err != nil || v != "PONG" {
+		t.Fatalf("PING over TLS on 127.0.0.3 = %v, %v", v, err)
+	}
+	// Two servers on one port, distinct loopback IPs.
+	a := Start(t, WithHost("127.0.0.4"))
+	b := Start(t, WithHost("127.0.0.5"), WithPort(a.Port()))
+	if a.Port() != b.Port() || a.Addr() == b.Addr() {
+		t.Fatalf("a %s b %s", a.Addr(), b.Addr())
+	}
+	if _, err := Launch(testCtx(t), Config{Dir: t.TempDir(), Host: "10.0.0.5"}); err == nil || !strings.Contains(err.Error(), "not a loopback") {
+		t.Fatalf("non-loopback host: %v", err)
+	}
+}

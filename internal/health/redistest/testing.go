@@ -22,16 +22,11 @@ func WithPassword(pw string) Option {
 	return func(_ testing.TB, c *Config) { c.Password = pw }
 }
 
-// WithTLS serves TLS only, with a fresh CA and server certificate (see
-// Server.TLS for the CA bundle).
+// WithTLS serves TLS only, with a fresh CA and a server certificate for the
+// server's host (see Server.TLS for the CA bundle). The files are made in
+// Start, after all options, so WithHost may come in any order.
 func WithTLS() Option {
-	return func(t testing.TB, c *Config) {
-		files, err := NewTLSFiles(t.TempDir())
-		if err != nil {
-			t.Fatalf("redistest: %v", err)
-		}
-		c.TLS = files
-	}
+	return func(_ testing.TB, c *Config) { c.TLS = &TLSFiles{} }
 }
 
 // WithReplicaOf starts the server as a replica of addr; masterAuth is the
@@ -78,6 +73,17 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg := Config{Binary: RequireBinary(t), Dir: t.TempDir()}
 	for _, o := range opts {
 		o(t, &cfg)
+	}
+	if cfg.TLS != nil && cfg.TLS.CAFile == "" {
+		var hosts []string
+		if cfg.Host != "" {
+			hosts = append(hosts, cfg.Host)
+		}
+		files, err := NewTLSFiles(t.TempDir(), hosts...)
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		cfg.TLS = files
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
