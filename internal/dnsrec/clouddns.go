@@ -84,7 +84,7 @@ func (c *CloudDNS) Apply(ctx context.Context, ch Change) error {
 	if err != nil {
 		cerr := classify(err)
 		if ambiguous && (errors.Is(cerr, ErrConflict) || errors.Is(cerr, ErrExists)) && c.holds(ctx, ch) {
-			return nil
+			return c.waitLatest(ctx)
 		}
 		return fmt.Errorf("clouddns: change %s: %w", c.Zone(), cerr)
 	}
@@ -101,6 +101,25 @@ func (c *CloudDNS) holds(ctx context.Context, ch Change) bool {
 		}
 	}
 	return true
+}
+
+// waitLatest waits for the zone's newest change to be done. Used when our
+// change landed but its id was lost with the answer: changes are applied in
+// sequence, so once the newest is done ours is too.
+func (c *CloudDNS) waitLatest(ctx context.Context) error {
+	var list *dns.ChangesListResponse
+	_, err := c.Retry.Do(ctx, func(ctx context.Context) error {
+		var err error
+		list, err = c.svc.Changes.List(c.project, c.zone).SortBy("changeSequence").SortOrder("descending").MaxResults(1).Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("clouddns: list changes of %s: %w", c.Zone(), classify(err))
+	}
+	if len(list.Changes) == 0 {
+		return nil
+	}
+	return c.waitDone(ctx, list.Changes[0])
 }
 
 func (c *CloudDNS) waitDone(ctx context.Context, ch *dns.Change) error {
