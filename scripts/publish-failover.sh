@@ -7,13 +7,14 @@ readonly DEFAULT_TOPIC=redis-failover-requests
 
 usage() {
 	cat <<'EOF'
-Usage: scripts/publish-failover.sh --project=ID --record=NAME [options]
+Usage: scripts/publish-failover.sh --project=ID --record=NAME --reason=TEXT [options]
        scripts/publish-failover.sh --project=ID --message='{"record":"...",...}' [--dry-run]
 
 Publishes {"record","target","mode","reason","dry_run","request_id"} to the
-requests topic. The request is checked first: known fields only, record
-required, mode planned or emergency, target a Memorystore instance path
-(projects/P/locations/R/instances/I) or an IP address.
+requests topic. The request is checked first with the request function's
+rules (internal/request): known fields only; record, mode and reason required;
+mode planned or emergency; target a Memorystore instance path
+(projects/P/locations/R/instances/I) or an IP address with optional port.
 
 Required:
   --project=ID           Google Cloud project that owns the topic
@@ -24,7 +25,7 @@ Required:
 Options:
   --target=TARGET        instance path or IP (default: the function picks the first healthy candidate)
   --mode=MODE            planned (default) or emergency
-  --reason=TEXT          why, for the audit trail
+  --reason=TEXT          why, for the audit trail (required)
   --request-id=ID        idempotency key (default: none; the function derives one)
   --no-op                set "dry_run": true so the function only plans and reports
   --topic=TOPIC          default redis-failover-requests
@@ -102,21 +103,31 @@ fi
 readonly RULES='
 def ipv4: test("^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])$");
 def ipv6: test("^[0-9A-Fa-f:.]+$") and test(":.*:");
-def instance: test("^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[a-z]+-[a-z]+[0-9]+/instances/[a-z][-a-z0-9]{0,38}[a-z0-9]$");
-def dnsname: test("^([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\\.?$") and length <= 254;
+def port: test("^[0-9]{1,5}$") and (tonumber >= 1 and tonumber <= 65535);
+def address: ipv4 or ipv6
+  or (test("^[0-9.]+:[0-9]+$") and (split(":") | (.[0] | ipv4) and (.[1] | port)))
+  or (test("^\\[[0-9A-Fa-f:.]+\\]:[0-9]+$") and (ltrimstr("[") | split("]:") | (.[0] | ipv6) and (.[1] | port)));
+def unusable: test("^(0\\.0\\.0\\.0|255\\.255\\.255\\.255|2(2[4-9]|3[0-9])\\.[0-9.]+|::|\\[::\\]|[Ff][Ff][0-9A-Fa-f]{2}:[0-9A-Fa-f:.]*)(:[0-9]+)?$");
+def instance: test("^projects/[a-z0-9][a-z0-9.:-]{0,62}/locations/[a-z][a-z0-9-]{0,62}/instances/[a-z]([a-z0-9-]{0,38}[a-z0-9])?$");
+def dnsname: test("^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.?$") and length <= 254;
 if type != "object" then "the request must be a JSON object"
 else
   (keys[] | select(IN("record","target","mode","reason","dry_run","request_id") | not) | "unknown field \"\(.)\""),
-  (if has("record") | not then "record is required"
+  (if (.record // "") == "" then "record is required"
    elif (.record | type) != "string" or (.record | dnsname | not) then "record must be a DNS name, got \(.record | tojson)"
    else empty end),
-  (if has("mode") and (.mode | IN("planned","emergency") | not) then "mode must be planned or emergency, got \(.mode | tojson)" else empty end),
-  (if has("target") and ((.target | type) != "string" or (.target | (instance or ipv4 or ipv6) | not))
-   then "target must be projects/P/locations/R/instances/I or an IP address, got \(.target | tojson)" else empty end),
+  (if (.mode // "") == "" then "mode is required: planned or emergency"
+   elif (.mode | IN("planned","emergency") | not) then "mode must be planned or emergency, got \(.mode | tojson)" else empty end),
+  (if has("target") and .target != "" and .target != null and ((.target | type) != "string"
+       or (.target | startswith("projects/") | if . then false else true end) and (.target | address | not)
+       or (.target | startswith("projects/")) and (.target | instance | not)
+       or (.target | unusable))
+   then "target must be projects/P/locations/R/instances/I or a usable IP address (optional :port), got \(.target | tojson)" else empty end),
+  (if (.reason // "") | (type != "string" or test("^\\s*$")) then "reason is required: say why, it goes into the audit trail"
+   elif (.reason | length) > 500 then "reason is longer than 500 characters" else empty end),
   (if has("dry_run") and (.dry_run | type) != "boolean" then "dry_run must be true or false" else empty end),
-  (if has("reason") and (.reason | type) != "string" then "reason must be a string" else empty end),
-  (if has("request_id") and ((.request_id | type) != "string" or (.request_id | test("^[A-Za-z0-9._:-]{1,128}$") | not))
-   then "request_id must be 1-128 characters of [A-Za-z0-9._:-]" else empty end)
+  (if (.request_id // "") != "" and ((.request_id | type) != "string" or (.request_id | test("^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$") | not))
+   then "request_id must start with a letter or digit and hold at most 128 of [A-Za-z0-9._:-]" else empty end)
 end'
 
 values=$(jq -s length <<<"$message" 2>&1) || die "--message is not valid JSON: $values"

@@ -271,11 +271,11 @@ func TestPublishFailoverBuildsAndValidatesTheRequest(t *testing.T) {
 			map[string]any{"record": "redis-session-staging.staging.internal.", "mode": "planned", "dry_run": false,
 				"target": "projects/acme-staging/locations/europe-west1/instances/session-b", "reason": `it's "down"`}},
 		{"emergency to an IP, no-op", []string{"--record=redis-session-staging.staging.internal.", "--target=10.10.0.6",
-			"--mode=emergency", "--no-op", "--request-id=abc-1"},
+			"--mode=emergency", "--no-op", "--request-id=abc-1", "--reason=down"},
 			map[string]any{"record": "redis-session-staging.staging.internal.", "mode": "emergency", "dry_run": true,
-				"target": "10.10.0.6", "request_id": "abc-1"}},
-		{"raw message", []string{`--message={"record":"redis-session-staging.staging.internal.","target":"fd00::6","mode":"planned"}`},
-			map[string]any{"record": "redis-session-staging.staging.internal.", "target": "fd00::6", "mode": "planned"}},
+				"target": "10.10.0.6", "request_id": "abc-1", "reason": "down"}},
+		{"raw message", []string{`--message={"record":"redis-session-staging.staging.internal.","target":"fd00::6","mode":"planned","reason":"r"}`},
+			map[string]any{"record": "redis-session-staging.staging.internal.", "target": "fd00::6", "mode": "planned", "reason": "r"}},
 	}
 	for _, c := range cases {
 		s.reset()
@@ -310,10 +310,10 @@ func TestPublishFailoverBuildsAndValidatesTheRequest(t *testing.T) {
 
 	// A real run publishes exactly once with the same argv.
 	s.reset()
-	r := s.runScript("scripts/publish-failover.sh", "--project=acme-staging", "--record=redis-session-staging.staging.internal.")
+	r := s.runScript("scripts/publish-failover.sh", "--project=acme-staging", "--record=redis-session-staging.staging.internal.", "--reason=test")
 	calls := s.calls()
 	if r.code != 0 || len(calls) != 1 || calls[0][len(calls[0])-1] !=
-		`--message={"record":"redis-session-staging.staging.internal.","mode":"planned","dry_run":false}` {
+		`--message={"record":"redis-session-staging.staging.internal.","mode":"planned","dry_run":false,"reason":"test"}` {
 		t.Errorf("real run: exit %d, calls %q, stderr %s", r.code, calls, r.stderr)
 	}
 }
@@ -325,21 +325,23 @@ func TestPublishFailoverRejectsBadRequests(t *testing.T) {
 		args    []string
 		message string
 	}{
-		"no record":         {[]string{"--mode=planned"}, "--record (or --message) is required"},
-		"bad mode":          {[]string{"--record=a.b.", "--mode=fast"}, `mode must be planned or emergency, got "fast"`},
-		"bad target":        {[]string{"--record=a.b.", "--target=session-b"}, "target must be"},
-		"bad ip":            {[]string{"--record=a.b.", "--target=10.10.0.256"}, "target must be"},
-		"bad record":        {[]string{"--record=not a name"}, "record must be a DNS name"},
-		"unknown field":     {[]string{`--message={"record":"a.b.","force":true}`}, `unknown field "force"`},
-		"wrong type":        {[]string{`--message={"record":"a.b.","dry_run":"yes"}`}, "dry_run must be true or false"},
-		"record missing":    {[]string{`--message={"target":"10.0.0.1"}`}, "record is required"},
-		"not an object":     {[]string{`--message=["a.b."]`}, "must be a JSON object"},
-		"two values":        {[]string{`--message={"record":"a.b."} {}`}, "exactly one JSON object"},
-		"not JSON":          {[]string{`--message={"record":`}, "not valid JSON"},
-		"mixed":             {[]string{`--message={"record":"a.b."}`, "--mode=planned"}, "cannot be combined"},
-		"bad request id":    {[]string{"--record=a.b.", "--request-id=a b"}, "request_id must be"},
-		"no project":        {[]string{"--record=a.b."}, "--project is required"},
-		"instance too long": {[]string{"--record=a.b.", "--target=projects/p/locations/r/instances/i"}, "target must be"},
+		"no record":      {[]string{"--mode=planned", "--reason=r"}, "--record (or --message) is required"},
+		"bad mode":       {[]string{"--record=a.b.", "--mode=fast", "--reason=r"}, `mode must be planned or emergency, got "fast"`},
+		"no reason":      {[]string{"--record=a.b."}, "reason is required"},
+		"bad target":     {[]string{"--record=a.b.", "--target=session-b", "--reason=r"}, "target must be"},
+		"bad ip":         {[]string{"--record=a.b.", "--target=10.10.0.256", "--reason=r"}, "target must be"},
+		"multicast":      {[]string{"--record=a.b.", "--target=224.0.0.1", "--reason=r"}, "target must be"},
+		"bad record":     {[]string{"--record=not a name", "--reason=r"}, "record must be a DNS name"},
+		"unknown field":  {[]string{`--message={"record":"a.b.","mode":"planned","reason":"r","force":true}`}, `unknown field "force"`},
+		"wrong type":     {[]string{`--message={"record":"a.b.","mode":"planned","reason":"r","dry_run":"yes"}`}, "dry_run must be true or false"},
+		"record missing": {[]string{`--message={"target":"10.0.0.1","mode":"planned","reason":"r"}`}, "record is required"},
+		"mode missing":   {[]string{`--message={"record":"a.b.","reason":"r"}`}, "mode is required"},
+		"not an object":  {[]string{`--message=["a.b."]`}, "must be a JSON object"},
+		"two values":     {[]string{`--message={"record":"a.b."} {}`}, "exactly one JSON object"},
+		"not JSON":       {[]string{`--message={"record":`}, "not valid JSON"},
+		"mixed":          {[]string{`--message={"record":"a.b."}`, "--mode=planned"}, "cannot be combined"},
+		"bad request id": {[]string{"--record=a.b.", "--request-id=-a", "--reason=r"}, "request_id must"},
+		"no project":     {[]string{"--record=a.b.", "--reason=r"}, "--project is required"},
 	}
 	for name, c := range bad {
 		s.reset()
