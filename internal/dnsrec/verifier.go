@@ -109,6 +109,16 @@ func (v *Verifier) poll(ctx context.Context, start time.Time, server, name strin
 	for {
 		out.Queries++
 		answers, ttl, rcode, err := v.query(ctx, addr, name, qtype)
+		if err != nil && ctx.Err() != nil {
+			// The deadline cut this query short: that says nothing new about
+			// the resolver, so report what it last really answered.
+			if out.Err == "" && out.Rcode == "" {
+				out.Err = fmt.Sprintf("no answer before the deadline after %d queries: %v", out.Queries, err)
+			} else if out.Err == "" {
+				out.Err = fmt.Sprintf("gave up after %d queries: last answer %v (%s), want %v", out.Queries, out.Answers, out.Rcode, r.Want)
+			}
+			return out
+		}
 		if err == nil { // an error keeps the last answer actually seen
 			out.Answers, out.TTL, out.Rcode = answers, ttl, rcode
 		}
