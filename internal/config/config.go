@@ -131,27 +131,41 @@ func Load() (*Config, error) {
 	default:
 		return nil, fmt.Errorf("config: set %s to a config file or %s to the config itself", EnvConfigFile, EnvConfigInline)
 	}
-	c, err := Parse(data)
+	c, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
+	// Overrides come before defaults, so records that inherit the project get
+	// the overriding one (and a project given only by the env is enough).
 	if p := os.Getenv(EnvProject); p != "" {
 		c.Project = p
 	}
 	if t := os.Getenv(EnvResultsTopic); t != "" {
 		c.ResultsTopic = t
 	}
-	for i := range c.Records {
-		if c.Records[i].Project == "" {
-			c.Records[i].Project = c.Project
-		}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
 	}
-	return c, c.Validate()
+	return c, nil
 }
 
 // Parse decodes YAML or JSON strictly (unknown fields are errors), applies
 // defaults and validates.
 func Parse(data []byte) (*Config, error) {
+	c, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decode parses YAML or JSON strictly, without defaults or validation.
+func decode(data []byte) (*Config, error) {
 	js, err := yaml.YAMLToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("config: not valid YAML/JSON: %w", err)
@@ -161,10 +175,6 @@ func Parse(data []byte) (*Config, error) {
 	var c Config
 	if err := dec.Decode(&c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
-	}
-	c.applyDefaults()
-	if err := c.Validate(); err != nil {
-		return nil, err
 	}
 	return &c, nil
 }
