@@ -110,9 +110,9 @@ func (w *world) incident(id string) map[string]any {
 			"incident_id": id, "scoping_project_id": project, "scoping_project_number": 123456789012,
 			"url": "https://console.cloud.google.com/monitoring/alerting/incidents/" + id, "severity": "Critical",
 			"started_at": now, "ended_at": nil, "state": "open",
-			"summary":  "Uptime for session-a is absent for 60s.",
-			"resource": map[string]any{"type": "redis_instance", "labels": map[string]string{"project_id": project, "region": "europe-west1", "instance_id": instA, "node_id": "node-0"}},
-			"metric":   map[string]any{"type": "redis.googleapis.com/server/uptime", "displayName": "Uptime"},
+			"summary":     "Uptime for session-a is absent for 60s.",
+			"resource":    map[string]any{"type": "redis_instance", "labels": map[string]string{"project_id": project, "region": "europe-west1", "instance_id": instA, "node_id": "node-0"}},
+			"metric":      map[string]any{"type": "redis.googleapis.com/server/uptime", "displayName": "Uptime"},
 			"policy_name": "Memorystore session-a lost",
 			"policy_user_labels": map[string]string{
 				incident.LabelRecord: config.LabelValue(record), incident.LabelAction: "failover",
