@@ -157,11 +157,6 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 	for _, in := range []struct{ name, host string }{{instA, hostA}, {instB, hostB}} {
 		w.ms.Set(&redispb.Instance{Name: in.name, Host: in.host, Port: int32(w.port), State: redispb.Instance_READY, Tier: redispb.Instance_BASIC})
 	}
-	for _, name := range []string{recordFQD, jobsFQD} {
-		if err := w.emu.AddRecordSets(project, zoneName, clouddnsemu.RecordSet{Name: name, Type: "A", TTL: 300, Rrdatas: []string{hostA}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	w.ps = pstest.NewServer()
 	t.Cleanup(func() { _ = w.ps.Close() })
 	psc, err := pubsub.NewClient(ctx, project, option.WithEndpoint(w.ps.Addr), option.WithoutAuthentication(),
@@ -192,6 +187,14 @@ func newWorld(t *testing.T, opts ...worldOpt) *world {
 	cfg := map[string]any{"project": project, "records": []any{rec(recordFQD), jobs}}
 	for _, o := range opts {
 		o(cfg)
+	}
+	// Each record starts on instance A with its normal TTL.
+	for _, r := range cfg["records"].([]any) {
+		r := r.(map[string]any)
+		rs := clouddnsemu.RecordSet{Name: r["name"].(string), Type: "A", TTL: int64(r["normalTTL"].(int)), Rrdatas: []string{hostA}}
+		if err := w.emu.AddRecordSets(project, zoneName, rs); err != nil {
+			t.Fatal(err)
+		}
 	}
 	js, _ := json.Marshal(cfg)
 	t.Setenv(config.EnvConfigInline, string(js))
