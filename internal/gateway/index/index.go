@@ -219,11 +219,12 @@ func (ix *Index) Apply(key string, eps []Endpoint) error {
 			zones[z] = true
 		}
 	}
-	ix.publish(changed)
+	// Serial first: whoever sees the new data also sees the new serial.
 	now := ix.now()
 	for z := range zones {
 		z.bump(now)
 	}
+	ix.publish(changed)
 	ix.lastUpdate.Store(now.UnixNano())
 	return errors.Join(errs...)
 }

@@ -50,4 +50,3 @@ func isSubdomain(child, zone string) bool {
 	}
 	return false
 }
-

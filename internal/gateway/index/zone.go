@@ -99,10 +99,10 @@ func newZone(cfg ZoneConfig) (*Zone, error) {
 			z.mname = nsWire
 		}
 		inZone := isSubdomain(nsWire, apex)
-		if len(ns.Addrs) > 0 && !inZone {
-			return nil, fmt.Errorf("zone %s: addresses given for out-of-zone name server %s: glue is only served for names inside the zone", cfg.Name, ns.Name)
+		if !inZone {
+			continue // glue only for names inside the zone (RFC 9471)
 		}
-		if inZone && len(ns.Addrs) == 0 {
+		if len(ns.Addrs) == 0 {
 			return nil, fmt.Errorf("zone %s: in-zone name server %s needs at least one address for glue", cfg.Name, ns.Name)
 		}
 		for _, a := range ns.Addrs {

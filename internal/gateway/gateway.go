@@ -1,0 +1,156 @@
+// Package gateway wires the in-cluster authoritative DNS server: Kubernetes
+// sources feed a precomputed index (source -> index), and the query path
+// answers from it over UDP and TCP (wire, server).
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
+	"github.com/dnsfailover/dnsfailover/internal/gateway/index"
+	"github.com/dnsfailover/dnsfailover/internal/gateway/server"
+	"github.com/dnsfailover/dnsfailover/internal/gateway/source"
+	"github.com/dnsfailover/dnsfailover/internal/gateway/wire"
+)
+
+// Config configures a Gateway.
+type Config struct {
+	Zones       []string
+	TTL         uint32
+	NegativeTTL uint32
+	NameServers []index.NameServer
+	Sources     []source.Kind
+	Filter      source.Filter // Zones is filled from Zones
+	// DNSAddr is the UDP and TCP listen address ("127.0.0.1:0" picks a port).
+	DNSAddr    string
+	HTTPAddr   string
+	MaxUDPSize int
+	REST       *rest.Config
+	Log        *slog.Logger
+}
+
+// Gateway is a running DNS server. Create with New, then Start.
+type Gateway struct {
+	cfg     Config
+	Index   *index.Index
+	Watcher *source.Watcher
+	Metrics *server.Metrics
+
+	// Listening addresses, set by Start.
+	UDPAddr, TCPAddr, HTTPAddr net.Addr
+
+	done chan error
+}
+
+// New validates cfg and builds the (empty) index.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.REST == nil {
+		return nil, errors.New("gateway: no Kubernetes client config")
+	}
+	if len(cfg.Zones) == 0 {
+		return nil, errors.New("gateway: no zones configured")
+	}
+	if cfg.MaxUDPSize != 0 && (cfg.MaxUDPSize < wire.MinUDPSize || cfg.MaxUDPSize > 65535) {
+		return nil, fmt.Errorf("gateway: max UDP size %d outside %d..65535", cfg.MaxUDPSize, wire.MinUDPSize)
+	}
+	zones := make([]index.ZoneConfig, 0, len(cfg.Zones))
+	for _, z := range cfg.Zones {
+		zones = append(zones, index.ZoneConfig{Name: z, TTL: cfg.TTL, NegativeTTL: cfg.NegativeTTL, NameServers: cfg.NameServers})
+	}
+	ix, err := index.New(zones)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	cfg.Filter.Zones = cfg.Zones
+	kube, err := kubernetes.NewForConfig(cfg.REST)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: kubernetes client: %w", err)
+	}
+	gw, err := gatewayclient.NewForConfig(cfg.REST)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: gateway API client: %w", err)
+	}
+	w := &source.Watcher{Kube: kube, Gateway: gw, Filter: &cfg.Filter, Index: ix, Kinds: cfg.Sources, Log: cfg.Log}
+	return &Gateway{cfg: cfg, Index: ix, Watcher: w, Metrics: server.NewMetrics(ix, w), done: make(chan error, 3)}, nil
+}
+
+// Start binds the listeners, starts the informers and serves until ctx ends.
+// It returns once every socket is bound; Wait reports serving errors.
+func (g *Gateway) Start(ctx context.Context) error {
+	udpAddr, err := net.ResolveUDPAddr("udp", g.cfg.DNSAddr)
+	if err != nil {
+		return fmt.Errorf("gateway: dns address %q: %w", g.cfg.DNSAddr, err)
+	}
+	udp, err := net.ListenUDP("udp", udpAddr)
+	if err != nil {
+		return fmt.Errorf("gateway: listen udp: %w", err)
+	}
+	// TCP on the same port as UDP (a :0 request resolves to UDP's port).
+	tcpAddr := &net.TCPAddr{IP: udpAddr.IP, Port: udp.LocalAddr().(*net.UDPAddr).Port, Zone: udpAddr.Zone}
+	tcp, err := net.ListenTCP("tcp", tcpAddr)
+	if err != nil {
+		udp.Close()
+		return fmt.Errorf("gateway: listen tcp: %w", err)
+	}
+	httpLn, err := net.Listen("tcp", g.cfg.HTTPAddr)
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		return fmt.Errorf("gateway: listen http: %w", err)
+	}
+	g.UDPAddr, g.TCPAddr, g.HTTPAddr = udp.LocalAddr(), tcp.Addr(), httpLn.Addr()
+
+	if err := g.Watcher.Start(ctx); err != nil {
+		udp.Close()
+		tcp.Close()
+		httpLn.Close()
+		return fmt.Errorf("gateway: %w", err)
+	}
+	d := &server.DNS{Responder: &wire.Responder{Index: g.Index, MaxUDPSize: g.cfg.MaxUDPSize}, Metrics: g.Metrics, Log: g.cfg.Log}
+	hs := &http.Server{Handler: server.HTTPHandler(g.Watcher, g.Metrics), ReadHeaderTimeout: 5 * time.Second}
+	go func() { g.done <- d.ServeUDP(ctx, udp) }()
+	go func() { g.done <- d.ServeTCP(ctx, tcp) }()
+	go func() {
+		stop := context.AfterFunc(ctx, func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = hs.Shutdown(sctx)
+		})
+		defer stop()
+		if err := hs.Serve(httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			g.done <- fmt.Errorf("serve http: %w", err)
+			return
+		}
+		g.done <- nil
+	}()
+	g.cfg.Log.Info("gateway listening", "dns", g.UDPAddr.String(), "http", g.HTTPAddr.String(), "zones", g.cfg.Zones, "sources", g.cfg.Sources)
+	return nil
+}
+
+// Wait blocks until all servers stopped (after ctx ended) or one failed.
+func (g *Gateway) Wait() error {
+	var errs []error
+	for range 3 {
+		if err := <-g.done; err != nil {
+			errs = append(errs, err)
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Ready reports whether every enabled source has synced (or is known to be
+// missing or forbidden).
+func (g *Gateway) Ready() bool { return g.Watcher.Ready() }
