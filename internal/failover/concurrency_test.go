@@ -200,5 +200,4 @@ func TestVerificationTimeoutIsReported(t *testing.T) {
 	if a := f.liveA(t); a.TTL != 60 {
 		t.Errorf("live A %v: TTL restored although verification failed", a)
 	}
-	_ = context.Background
 }

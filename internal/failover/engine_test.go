@@ -96,8 +96,8 @@ func TestRestoreDeferredWithoutDeadline(t *testing.T) {
 	}
 	// Restoring before the settle period ends is a transient failure.
 	res, err = e.Run(context.Background(), failover.Request{ID: "restore-early", Record: recordFQD, Action: failover.ActionRestoreTTL})
-	if err == nil || errors.Is(err, failover.ErrRejected) || !strings.Contains(err.Error(), "settle") {
-		t.Fatalf("early restore: err %v, want transient settle error", err)
+	if err == nil || errors.Is(err, failover.ErrRejected) || !strings.Contains(err.Error(), "settle") || res.Outcome != failover.OutcomeFailed {
+		t.Fatalf("early restore: outcome %q err %v, want a transient settle failure", res.Outcome, err)
 	}
 	time.Sleep(time.Until(st.RestoreAt) + 10*time.Millisecond)
 	res, err = e.Run(context.Background(), failover.Request{ID: "restore-1", Record: recordFQD, Action: failover.ActionRestoreTTL})
@@ -260,8 +260,8 @@ func TestPlannedFailoverTooLongForDeadlineKeepsTTLLoweredForRetry(t *testing.T) 
 	f := newFixture(t)
 	e := f.engine(t)
 	res, err := e.Run(ctxTimeout(t, 20*time.Second), failover.Request{ID: "planned-2", Record: recordFQD, Target: instB, Mode: failover.Planned})
-	if err == nil || errors.Is(err, failover.ErrRejected) {
-		t.Fatalf("err %v, want a transient error (deadline shorter than the TTL wait)", err)
+	if err == nil || errors.Is(err, failover.ErrRejected) || res.Outcome != failover.OutcomeFailed {
+		t.Fatalf("outcome %q err %v, want a transient failure (deadline shorter than the TTL wait)", res.Outcome, err)
 	}
 	if a := f.liveA(t); a.TTL != 60 || !slices.Equal(a.Data, []string{hostA}) {
 		t.Fatalf("live A %v, want the old address with the TTL lowered", a)
@@ -269,7 +269,6 @@ func TestPlannedFailoverTooLongForDeadlineKeepsTTLLoweredForRetry(t *testing.T) 
 	if st := f.liveState(t); st.Phase != failover.PhaseTTLLowered || st.LoweredAt.IsZero() || st.HasSeen("planned-2") {
 		t.Fatalf("state %+v: want ttl-lowered, and the id not yet remembered so a retry continues", st)
 	}
-	_ = res
 }
 
 func TestPrepareThenRestore(t *testing.T) {

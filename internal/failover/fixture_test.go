@@ -3,8 +3,6 @@ package failover_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -185,10 +183,6 @@ func (f *fixture) resolve(t *testing.T, proto string) ([]string, uint32) {
 		}
 	}
 	return out, ttl
-}
-
-func (f *fixture) redisAddr(host string) string {
-	return net.JoinHostPort(host, strconv.Itoa(f.port))
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
