@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,7 +122,9 @@ func StartCluster(t testing.TB, opts ...Option) *Cluster {
 		ErrorIfCRDPathMissing:    true,
 		AttachControlPlaneOutput: o.attachOutput,
 		ControlPlaneStartTimeout: o.startTimeout,
-		ControlPlaneStopTimeout:  30 * time.Second,
+		// kube-apiserver drains open watches on SIGTERM for a long time;
+		// after this it gets SIGKILL, which is what "stopped" tests want.
+		ControlPlaneStopTimeout: 5 * time.Second,
 	}
 	api := env.ControlPlane.GetAPIServer()
 	// A fixed cert dir, address and port let StopAPIServer/StartAPIServer
@@ -159,8 +162,21 @@ func (c *Cluster) StopAPIServer(t testing.TB) {
 	if !c.up {
 		return
 	}
-	if err := c.env.ControlPlane.APIServer.Stop(); err != nil {
+	api := c.env.ControlPlane.APIServer
+	if err := api.Stop(); err != nil && !strings.Contains(err.Error(), "timeout waiting for process") {
 		t.Fatalf("kubeapi: stop kube-apiserver: %v", err)
+	}
+	// After a SIGKILL the port is freed asynchronously; wait so a restart
+	// can bind it again.
+	addr := net.JoinHostPort(api.SecureServing.Address, api.SecureServing.Port)
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			break
+		}
+		conn.Close()
+		time.Sleep(50 * time.Millisecond)
 	}
 	c.up = false
 }
