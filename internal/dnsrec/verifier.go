@@ -109,7 +109,7 @@ func (v *Verifier) poll(ctx context.Context, start time.Time, server, name strin
 	for {
 		out.Queries++
 		answers, ttl, rcode, err := v.query(ctx, addr, name, qtype)
-		if err != nil && ctx.Err() != nil {
+		if err != nil && ended(ctx) {
 			// The deadline cut this query short: that says nothing new about
 			// the resolver, so report what it last really answered.
 			if out.Err == "" && out.Rcode == "" {
@@ -148,6 +148,13 @@ func (v *Verifier) poll(ctx context.Context, start time.Time, server, name strin
 		case <-t.C:
 		}
 	}
+}
+
+// ended reports whether ctx is done or past its deadline; a dial can fail
+// on the deadline a moment before ctx.Err() is set.
+func ended(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ctx.Err() != nil || ok && !time.Now().Before(dl)
 }
 
 // query asks one server once; a truncated UDP answer is retried over TCP.
