@@ -103,7 +103,9 @@ func (l *Leases) fill(lease *coordinationv1.Lease, ann map[string]string, now ti
 	if lease.Annotations == nil {
 		lease.Annotations = map[string]string{}
 	}
-	maps.DeleteFunc(lease.Annotations, func(k, _ string) bool { return len(k) > len(annotationPrefix) && k[:len(annotationPrefix)] == annotationPrefix })
+	maps.DeleteFunc(lease.Annotations, func(k, _ string) bool {
+		return len(k) > len(annotationPrefix) && k[:len(annotationPrefix)] == annotationPrefix
+	})
 	maps.Copy(lease.Annotations, ann)
 	id := l.Identity
 	secs := int32(math.Ceil(l.Duration.Seconds()))

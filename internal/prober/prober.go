@@ -31,10 +31,10 @@ type Prober struct {
 	Namespace string
 	Kube      kubernetes.Interface
 	Publisher Publisher
-	Lookup    health.InstanceLookup     // for instance primaries; may be nil
-	Owner     *metav1.OwnerReference    // the pod, for garbage collection of its Lease
-	Metrics   *Metrics                  // NewMetrics(nil) when nil
-	Logger    *slog.Logger              // slog.Default when nil
+	Lookup    health.InstanceLookup                                                            // for instance primaries; may be nil
+	Owner     *metav1.OwnerReference                                                           // the pod, for garbage collection of its Lease
+	Metrics   *Metrics                                                                         // NewMetrics(nil) when nil
+	Logger    *slog.Logger                                                                     // slog.Default when nil
 	Probe     func(ctx context.Context, addr string, o health.ProbeOptions) health.ProbeResult // health.Probe when nil
 
 	records   []*recordState
