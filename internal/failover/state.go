@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dnsfailover/dnsfailover/internal/dnsrec"
 )
@@ -69,12 +70,14 @@ func (s *State) remember(id string) {
 }
 
 // RecordSet encodes the state as a TXT record set. Each field is its own
-// character-string ("k=v", value URL-escaped) so none exceeds 255 bytes.
+// character-string "k=v" with v URL-escaped (plain ASCII, safe in any zone
+// file). DNS limits a character-string to 255 bytes, so a longer field
+// continues in strings "k+=...", cut only between escapes.
 func (s State) RecordSet(record string, ttl int64) dnsrec.RecordSet {
 	fields := []string{"v=" + stateVersion, "phase=" + string(s.Phase)}
 	add := func(k, v string) {
 		if v != "" {
-			fields = append(fields, k+"="+url.QueryEscape(v))
+			fields = append(fields, chunk(k, url.QueryEscape(v))...)
 		}
 	}
 	ts := func(t time.Time) string {
@@ -90,21 +93,49 @@ func (s State) RecordSet(record string, ttl int64) dnsrec.RecordSet {
 	add("prev", s.Previous)
 	add("cur", s.Current)
 	add("target", s.Target)
-	reason := s.Reason
-	if len(reason) > maxReason {
-		reason = reason[:maxReason]
-	}
-	add("reason", reason)
+	add("reason", truncateUTF8(s.Reason, maxReason))
 	for _, id := range s.Seen {
-		if len(id) <= 200 {
-			add("seen", id)
-		}
+		add("seen", id)
 	}
 	quoted := make([]string, len(fields))
 	for i, f := range fields {
 		quoted[i] = `"` + f + `"`
 	}
 	return dnsrec.RecordSet{Name: StateName(record), Type: "TXT", TTL: ttl, Data: []string{strings.Join(quoted, " ")}}
+}
+
+// maxString is DNS's limit on one TXT character-string.
+const maxString = 255
+
+// chunk splits an escaped value into "k=..." and "k+=..." strings of at most
+// maxString bytes, never inside a %XX escape.
+func chunk(k, esc string) []string {
+	var out []string
+	prefix := k + "="
+	for {
+		room := maxString - len(prefix)
+		if len(esc) <= room {
+			return append(out, prefix+esc)
+		}
+		cut := room
+		if i := strings.LastIndexByte(esc[:cut], '%'); i >= 0 && i > cut-3 {
+			cut = i // do not split "%XX"
+		}
+		out = append(out, prefix+esc[:cut])
+		esc, prefix = esc[cut:], k+"+="
+	}
+}
+
+// truncateUTF8 shortens s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 // ParseState decodes a state TXT record set. A nil record set is the steady
@@ -118,6 +149,8 @@ func ParseState(rs *dnsrec.RecordSet) (*State, error) {
 		return nil, fmt.Errorf("state %s: want one TXT record, found %d", rs.Name, len(rs.Data))
 	}
 	version := ""
+	var last *string // the field a continuation extends
+	lastKey := ""
 	for _, f := range splitTXT(rs.Data[0]) {
 		k, raw, ok := strings.Cut(f, "=")
 		if !ok {
@@ -126,6 +159,14 @@ func ParseState(rs *dnsrec.RecordSet) (*State, error) {
 		v, err := url.QueryUnescape(raw)
 		if err != nil {
 			return nil, fmt.Errorf("state %s: field %s: %w", rs.Name, k, err)
+		}
+		if base, cont := strings.CutSuffix(k, "+"); cont {
+			// A continuation: the previous field of that key goes on.
+			if last == nil || lastKey != base {
+				return nil, fmt.Errorf("state %s: continuation of %q without its start", rs.Name, base)
+			}
+			*last += v
+			continue
 		}
 		ms := func() time.Time {
 			n, perr := strconv.ParseInt(v, 10, 64)
@@ -136,11 +177,11 @@ func ParseState(rs *dnsrec.RecordSet) (*State, error) {
 		}
 		switch k {
 		case "v":
-			version = v
+			version, last = v, &version
 		case "phase":
-			s.Phase = Phase(v)
+			s.Phase, last = Phase(v), nil
 		case "id":
-			s.LastID = v
+			s.LastID, last = v, &s.LastID
 		case "swapped":
 			s.SwappedAt = ms()
 		case "lowered":
@@ -148,16 +189,20 @@ func ParseState(rs *dnsrec.RecordSet) (*State, error) {
 		case "restore":
 			s.RestoreAt = ms()
 		case "prev":
-			s.Previous = v
+			s.Previous, last = v, &s.Previous
 		case "cur":
-			s.Current = v
+			s.Current, last = v, &s.Current
 		case "target":
-			s.Target = v
+			s.Target, last = v, &s.Target
 		case "reason":
-			s.Reason = v
+			s.Reason, last = v, &s.Reason
 		case "seen":
 			s.Seen = append(s.Seen, v)
+			last = &s.Seen[len(s.Seen)-1]
+		default:
+			last = nil // unknown fields (a newer writer) are skipped
 		}
+		lastKey = k
 		if err != nil {
 			return nil, err
 		}

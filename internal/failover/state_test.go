@@ -283,12 +283,10 @@ func TestParseStateTolerance(t *testing.T) {
 // maxReason bytes, and empty or over-long seen ids are not written.
 // (ParseState accepts both; see the report to the lead.)
 func encoderLimits(s *State) {
-	if len(s.Reason) > maxReason {
-		s.Reason = s.Reason[:maxReason]
-	}
+	s.Reason = truncateUTF8(s.Reason, maxReason)
 	var seen []string
 	for _, id := range s.Seen {
-		if id != "" && len(id) <= 200 {
+		if id != "" { // empty values are not written; long ones continue in "seen+=" strings
 			seen = append(seen, id)
 		}
 	}
