@@ -31,38 +31,49 @@ type Package struct {
 }
 
 // RootPackage parses the top-level .go files of dir, _test.go files
-// included, as go/parser.ParseDir with ImportsOnly does in the buildpack,
-// and requires exactly one package.
+// included, with ImportsOnly as the buildpack's get_package converter does
+// (it calls go/parser.ParseDir, which reads every *.go file of the directory
+// and ignores build tags), and requires exactly one package.
 func RootPackage(dir string) (*Package, error) {
-	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, dir, nil, parser.ImportsOnly)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", dir, err)
+		return nil, fmt.Errorf("read %s: %w", dir, err)
 	}
-	switch len(pkgs) {
+	fset := token.NewFileSet()
+	imports := map[string]map[string]bool{} // package name -> imports
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.ImportsOnly)
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", e.Name(), err)
+		}
+		name := f.Name.Name
+		if imports[name] == nil {
+			imports[name] = map[string]bool{}
+		}
+		for _, im := range f.Imports {
+			imports[name][strings.Trim(im.Path.Value, `"`)] = true
+		}
+	}
+	switch len(imports) {
 	case 0:
 		return nil, errors.New("unable to find Go package in " + dir)
 	case 1:
 	default:
 		var names []string
-		for n := range pkgs {
+		for n := range imports {
 			names = append(names, n)
 		}
 		sort.Strings(names)
 		return nil, fmt.Errorf("multiple packages in user code directory: %s", strings.Join(names, ", "))
 	}
 	p := &Package{}
-	seen := map[string]bool{}
-	for name, pkg := range pkgs {
+	for name, ims := range imports {
 		p.Name = name
-		for _, f := range pkg.Files {
-			for _, im := range f.Imports {
-				v := strings.Trim(im.Path.Value, `"`)
-				if !seen[v] {
-					seen[v] = true
-					p.Imports = append(p.Imports, v)
-				}
-			}
+		for im := range ims {
+			p.Imports = append(p.Imports, im)
 		}
 	}
 	sort.Strings(p.Imports)
