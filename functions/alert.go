@@ -36,8 +36,13 @@ func (a *App) HandleAlert(ctx context.Context, e event.Event) error {
 		return a.reject(ctx, NameOnAlert, res, err, log)
 	}
 	if err != nil {
+		err = fmt.Errorf("route incident %s: %w", in.ID, err)
 		log.Error("incident routing failed, redelivery may help", "error", err.Error())
-		return fmt.Errorf("route incident %s: %w", in.ID, err)
+		now := time.Now()
+		a.Reporters[NameOnAlert].Report(ctx, &failover.Result{RequestID: incident.RequestID(in.ID, rt.Action),
+			Source: SourceAlert, Action: rt.Action, Outcome: failover.OutcomeFailed, Error: err.Error(),
+			Steps: []failover.Step{}, Started: started, Finished: now})
+		return err
 	}
 	if len(rt.Requests) == 0 {
 		if n.IsTest() {

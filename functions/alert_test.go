@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/dnsfailover/dnsfailover/internal/clouddnsemu"
 	"github.com/dnsfailover/dnsfailover/internal/failover"
 	"github.com/dnsfailover/dnsfailover/internal/incident"
@@ -254,5 +257,25 @@ func TestWrongEventTypeIsRejected(t *testing.T) {
 	res := w.onlyResult(t)
 	if res.Outcome != failover.OutcomeRejected || res.RequestID != "gcs-1" || !strings.Contains(res.Error, "not a Pub/Sub messagePublished event") {
 		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestAlertInstanceLookupFailureIsRetried(t *testing.T) {
+	w := newWorld(t)
+	w.ms.SetFault(status.Error(codes.Unavailable, "memorystore down"))
+	body := incidentJSON("0.msdown", "open", "")
+	if code := deliver(t, NameOnAlert, binaryCE, body); code != http.StatusInternalServerError {
+		t.Fatalf("HTTP %d, want 500; logs:\n%s", code, w.logs)
+	}
+	res := w.onlyResult(t)
+	if res.Outcome != failover.OutcomeFailed || res.RequestID != "incident:0.msdown:failover" || !strings.Contains(res.Error, "memorystore down") {
+		t.Fatalf("result %+v", res)
+	}
+	w.ms.SetFault(nil)
+	if code := deliver(t, NameOnAlert, binaryCE, body); code != http.StatusOK {
+		t.Fatalf("redelivery: HTTP %d; logs:\n%s", code, w.logs)
+	}
+	if data, _ := w.liveA(t, recordFQD); !slices.Equal(data, []string{hostB}) {
+		t.Fatalf("A = %v after redelivery", data)
 	}
 }
