@@ -65,11 +65,9 @@ func (p *PubSub) Publish(ctx context.Context, res *failover.Result) error {
 	if err != nil {
 		return err
 	}
-	id, err := pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx)
-	if err != nil {
+	if _, err := pub.Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs}).Get(ctx); err != nil {
 		return fmt.Errorf("publish result to %s: %w", p.topic, err)
 	}
-	_ = id
 	return nil
 }
 
