@@ -38,6 +38,10 @@ func Start(ctx context.Context, o Options) (*World, error) {
 // Close stops every process and server.
 func (x *World) Close() error { return x.w.close() }
 
+// Env is the environment that configures the functions: config, project,
+// emulator endpoints. The CLI works with the same.
+func (x *World) Env() []string { return append([]string(nil), x.w.env...) }
+
 // PubSubHost is host:port for PUBSUB_EMULATOR_HOST.
 func (x *World) PubSubHost() string { return x.w.ps.host }
 

@@ -53,6 +53,7 @@ type world struct {
 	ps     *pubsubWorld
 	fn     *exec.Cmd
 	fnURL  string
+	env    []string // what configures the functions (and the CLI)
 	bridge *http.Server
 
 	mu      sync.Mutex
@@ -175,17 +176,19 @@ func (w *world) startFunctions(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(w.o.FunctionsCommand[0], w.o.FunctionsCommand[1:]...)
-	cmd.Env = append(os.Environ(),
-		"PORT="+strconv.Itoa(port),
-		"DNSFAILOVER_CONFIG_JSON="+cfg,
-		"DNSFAILOVER_PROJECT="+project,
-		"DNSFAILOVER_RESULTS_TOPIC="+results,
-		"DNSFAILOVER_DNS_ENDPOINT="+w.emu.URL(),
-		"DNSFAILOVER_REDIS_API_ENDPOINT="+w.ms.Addr(),
+	w.env = []string{
+		"DNSFAILOVER_CONFIG_JSON=" + cfg,
+		"DNSFAILOVER_PROJECT=" + project,
+		"DNSFAILOVER_RESULTS_TOPIC=" + results,
+		"DNSFAILOVER_DNS_ENDPOINT=" + w.emu.URL(),
+		"DNSFAILOVER_REDIS_API_ENDPOINT=" + w.ms.Addr(),
 		"DNSFAILOVER_METRICS=off",
 		"DNSFAILOVER_RESTORE_TTL_ON_CLOSE=true",
-		"PUBSUB_EMULATOR_HOST="+w.ps.host,
+		"PUBSUB_EMULATOR_HOST=" + w.ps.host,
+	}
+	cmd := exec.Command(w.o.FunctionsCommand[0], w.o.FunctionsCommand[1:]...)
+	cmd.Env = append(append(os.Environ(), w.env...),
+		"PORT="+strconv.Itoa(port),
 		"CLOUD_RUN_TIMEOUT_SECONDS=540",
 		"K_SERVICE=dnsfailover-demo",
 	)
