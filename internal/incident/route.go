@@ -82,6 +82,15 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 	if err != nil {
 		return Routing{}, err
 	}
+	if in.State == StateClosed {
+		// A closed incident never moves a record. It is recorded in the zone
+		// state so that a late or redelivered opening becomes stale, and may
+		// restore the normal TTL.
+		action = failover.ActionClose
+		if opt.RestoreTTLOnClose {
+			action = failover.ActionRestoreTTL
+		}
+	}
 	r := Routing{Action: action}
 	records, ignored, err := recordsOf(ctx, in, cfg, lookup)
 	if err != nil {
@@ -93,16 +102,6 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 		return r, nil
 	}
 	closeID := CloseID(in.ID)
-	if in.State == StateClosed {
-		// A closed incident never moves a record. It is recorded in the zone
-		// state so that a late or redelivered opening becomes stale, and may
-		// restore the normal TTL.
-		action = failover.ActionClose
-		if opt.RestoreTTLOnClose {
-			action = failover.ActionRestoreTTL
-		}
-		r.Action = action
-	}
 	for _, rec := range records {
 		req := failover.Request{
 			ID:     RequestID(in.ID, action),
@@ -127,6 +126,9 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 // incident:<id>:failover, incident:<id>:prepare, and for the close (whether
 // it only records the close or also restores the TTL) incident:<id>:closed.
 func RequestID(incidentID string, a failover.Action) string {
+	if a == "" {
+		return "incident:" + incidentID
+	}
 	if a == failover.ActionClose || a == failover.ActionRestoreTTL {
 		return CloseID(incidentID)
 	}

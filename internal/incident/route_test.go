@@ -232,3 +232,29 @@ func TestOptionsFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRequestIDs(t *testing.T) {
+	for _, tc := range []struct {
+		a    failover.Action
+		want string
+	}{
+		{failover.ActionFailover, "incident:7:failover"},
+		{failover.ActionPrepare, "incident:7:prepare"},
+		{failover.ActionClose, "incident:7:closed"},
+		{failover.ActionRestoreTTL, "incident:7:closed"},
+		{"", "incident:7"},
+	} {
+		if got := RequestID("7", tc.a); got != tc.want {
+			t.Errorf("RequestID(7, %q) = %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}
+
+func TestRouteClosedLookupErrorKeepsCloseAction(t *testing.T) {
+	cfg := testCfg(t)
+	r, err := Route(context.Background(), mustDecode(t, "closed-redis.json"), cfg,
+		func(context.Context, string) ([]string, error) { return nil, errors.New("unavailable") }, Options{})
+	if err == nil || r.Action != failover.ActionClose {
+		t.Fatalf("routing %+v err %v: a failed close must still say close", r, err)
+	}
+}
