@@ -48,41 +48,50 @@ func (w *world) alertFailover(ctx context.Context) error {
 	return w.appCheck(ctx, hostB)
 }
 
-// manualFailback: session-a is repaired; an operator publishes a planned
-// failover back with gcloud. The first attempt falls in the cooldown.
+// manualFailback: session-a is repaired. An impatient request to move back
+// at once is refused by the cooldown; after it, an operator publishes a
+// planned failover back with gcloud.
 func (w *world) manualFailback(ctx context.Context) error {
 	w.say("")
-	w.say("== 2. session-a is repaired; an operator moves the record back (planned) ==")
+	w.say("== 2. session-a is repaired; the record moves back, but not before the cooldown ==")
 	if err := w.a.Restart(ctx); err != nil {
 		return fmt.Errorf("restart session-a: %w", err)
 	}
 	w.say("  session-a restarted at %s", w.a.Addr())
-	for attempt := 1; ; attempt++ {
-		reqID := fmt.Sprintf("demo-failback-%d", attempt)
-		body := fmt.Sprintf(`{"record":%q,"target":%q,"mode":"planned","reason":"session-a repaired","request_id":%q}`, record, instA, reqID)
-		published := time.Now()
-		if err := w.publishRequest(ctx, body); err != nil {
-			return err
-		}
-		got, err := w.ps.await(ctx, 90*time.Second, byRequestID(reqID))
-		if err != nil {
-			return fmt.Errorf("waiting for %s: %w", reqID, err)
-		}
-		w.timeline(published, got)
-		if got.res.Outcome == failover.OutcomeRejected && strings.Contains(got.res.Error, "cooldown") && attempt == 1 {
-			wait := time.Until(got.res.State.SwappedAt.Add(cooldown)) + 200*time.Millisecond
-			w.say("  refused by the cooldown, as it should be: no flapping. Waiting %s and asking again.", wait.Round(100*time.Millisecond))
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			continue
-		}
-		if got.res.Outcome != failover.OutcomeSwapped {
-			return fmt.Errorf("outcome %q (%s), want swapped", got.res.Outcome, got.res.Error)
-		}
-		break
+
+	hasty := fmt.Sprintf(`{"record":%q,"target":%q,"mode":"emergency","reason":"move back now","request_id":"demo-hasty"}`, record, instA)
+	w.say("  an operator asks to move back at once: publish to %s: %s", requests, hasty)
+	published := time.Now()
+	if _, err := w.ps.publish(ctx, requests, []byte(hasty)); err != nil {
+		return err
+	}
+	got, err := w.ps.await(ctx, 90*time.Second, byRequestID("demo-hasty"))
+	if err != nil {
+		return fmt.Errorf("waiting for demo-hasty: %w", err)
+	}
+	w.timeline(published, got)
+	if got.res.Outcome != failover.OutcomeRejected || !strings.Contains(got.res.Error, "cooldown") {
+		return fmt.Errorf("outcome %q (%s), want a cooldown refusal", got.res.Outcome, got.res.Error)
+	}
+	wait := time.Until(got.res.State.SwappedAt.Add(cooldown)) + 200*time.Millisecond
+	w.say("  refused by the cooldown, as it should be: no flapping. Waiting %s for it to end.", wait.Round(100*time.Millisecond))
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+
+	body := fmt.Sprintf(`{"record":%q,"target":%q,"mode":"planned","reason":"session-a repaired","request_id":"demo-failback"}`, record, instA)
+	published = time.Now()
+	if err := w.publishRequest(ctx, body); err != nil {
+		return err
+	}
+	if got, err = w.ps.await(ctx, 90*time.Second, byRequestID("demo-failback")); err != nil {
+		return fmt.Errorf("waiting for demo-failback: %w", err)
+	}
+	w.timeline(published, got)
+	if got.res.Outcome != failover.OutcomeSwapped {
+		return fmt.Errorf("outcome %q (%s), want swapped", got.res.Outcome, got.res.Error)
 	}
 	w.showDNS("after")
 	return w.appCheck(ctx, hostA)
@@ -136,7 +145,7 @@ func (w *world) timeline(published time.Time, got received) {
 		}
 		w.say("    %s  %-14s %s %s (%s)", at(s.End), s.Name, mark, s.Detail, s.End.Sub(s.Start).Round(time.Millisecond))
 	}
-	w.say("    %s  result published: %s %s", at(got.at), r.Outcome, r.Error)
+	w.say("    %s  result published: %s %s", at(got.at), r.Outcome, strings.TrimPrefix(r.Error, string(r.Outcome)+": "))
 }
 
 // showDNS prints what a pod's resolver would get for the record now.

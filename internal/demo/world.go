@@ -36,7 +36,7 @@ const (
 	results   = "redis-failover-results"
 	normalTTL = 5
 	lowTTL    = 2
-	cooldown  = 8 * time.Second
+	cooldown  = 15 * time.Second
 	settle    = 3 * time.Second
 )
 

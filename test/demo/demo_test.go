@@ -93,7 +93,7 @@ func TestDemo(t *testing.T) {
 				regexp.MustCompile(`(?m)verify\s+ok\s+1 resolver\(s\) confirmed`),
 				regexp.MustCompile(`dns after:\s+redis-session-staging\.staging\.internal\. 5 IN A 127\.0\.0\.3`),
 				regexp.MustCompile(`app check: .* -> 127\.0\.0\.3:\d+, PING .*ROLE master`),
-				regexp.MustCompile(`result published: rejected .*cooldown`),
+				regexp.MustCompile(`(?s)move back at once.*result published: rejected .*cooldown`),
 				regexp.MustCompile(`(?m)wait-ttl\s+ok\s+waited 5s`),
 				regexp.MustCompile(`dns after:\s+redis-session-staging\.staging\.internal\. 5 IN A 127\.0\.0\.2`),
 				regexp.MustCompile(`demo finished in`),
