@@ -46,7 +46,7 @@ type Responder struct {
 type query struct {
 	id       uint16
 	flags    uint16
-	name     []byte // lowercase wire name (points into a scratch buffer)
+	nameLen  int    // length of the lowercase wire name in scratch
 	qEnd     int    // end of the question section in the query
 	qtype    uint16
 	edns     bool
@@ -55,6 +55,11 @@ type query struct {
 	scratch  [256]byte
 	wildcard [258]byte
 }
+
+// name is the lowercase wire name of the question. (Keeping a length, not a
+// slice into scratch, stops the struct from pointing at itself, which would
+// move it to the heap on every query.)
+func (p *query) name() []byte { return p.scratch[:p.nameLen] }
 
 // Respond appends the response to q to dst and returns it. limit is the
 // transport's size limit before EDNS: MinUDPSize for UDP, MaxTCPSize for TCP.
@@ -115,7 +120,7 @@ func (p *query) parse(q []byte) bool {
 		n += 1 + l
 		off += 1 + l
 	}
-	p.name = p.scratch[:n]
+	p.nameLen = n
 	if off+4 > len(q) {
 		return false
 	}
@@ -167,7 +172,7 @@ func (r *Responder) sizeLimit(p *query, tcp bool) int {
 func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 	res := Result{Qtype: p.qtype}
 	start := len(dst)
-	z, apexOff := r.Index.FindZone(p.name)
+	z, apexOff := r.Index.FindZone(p.name())
 	if z == nil {
 		res.Rcode = dns.RcodeRefused
 		dst = r.header(dst, q, p, res.Rcode, false, 0, 0, 0)
@@ -177,7 +182,7 @@ func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 	// The apex is a suffix of the question name, so SOA owners compress to it.
 	soaOwner := uint16(headerLen + apexOff)
 
-	node := r.Index.Lookup(p.name)
+	node := r.Index.Lookup(p.name())
 	if node == nil {
 		node = r.wildcard(p, apexOff)
 		res.Wildcard = node != nil
@@ -251,7 +256,7 @@ func rrset(n *index.Node, qtype uint16) index.RRSet {
 // wildcard covers names any number of labels below it (Gateway API listener
 // semantics), and only names that do not exist themselves.
 func (r *Responder) wildcard(p *query, apexOff int) *index.Node {
-	name := p.name
+	name := p.name()
 	for off := 1 + int(name[0]); off <= apexOff; off += 1 + int(name[off]) {
 		suffix := name[off:]
 		w := p.wildcard[:0]
