@@ -40,7 +40,7 @@ func main() {
 }
 
 func run(log *slog.Logger) error {
-	configPath := flag.String("config", envOr("DNSFAILOVER_PROBER_CONFIG", "/etc/dnsfailover-prober/config.yaml"), "prober config file (YAML or JSON)")
+	configPath := flag.String("config", envOr("DNSFAILOVER_PROBER_CONFIG", "/etc/dnsfailover-prober/config/config.yaml"), "prober config file (YAML or JSON)")
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig; empty means in-cluster")
 	identity := flag.String("identity", os.Getenv("POD_NAME"), "this replica's unique name (the pod name)")
 	namespace := flag.String("namespace", os.Getenv("POD_NAMESPACE"), "namespace of the Leases")
@@ -65,6 +65,9 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	rc.UserAgent = "dnsfailover-prober/" + *identity
+	// One Lease write per interval, election renewals and a watch: well
+	// under this, but client-go's default (5/s) is too tight for short intervals.
+	rc.QPS, rc.Burst = 20, 40
 	kube, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)

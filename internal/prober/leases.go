@@ -14,7 +14,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	coordclient "k8s.io/client-go/kubernetes/typed/coordination/v1"
+	coordlisters "k8s.io/client-go/listers/coordination/v1"
 )
 
 // Leases keeps a replica's observation Lease and reads everybody's. It uses
@@ -31,8 +34,28 @@ type Leases struct {
 	// Duration is written as leaseDurationSeconds (the freshness window).
 	Duration time.Duration
 
-	mu  sync.Mutex
-	own *coordinationv1.Lease
+	mu     sync.Mutex
+	own    *coordinationv1.Lease
+	lister coordlisters.LeaseNamespaceLister
+	synced func() bool
+}
+
+// Watch starts an informer on the group's observation Leases, so that the
+// leader reads them from a watch cache instead of listing them every tick.
+// List uses it once it has synced.
+func (l *Leases) Watch(ctx context.Context, kube kubernetes.Interface) {
+	f := informers.NewSharedInformerFactoryWithOptions(kube, 0, informers.WithNamespace(l.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = l.selector().String() }))
+	inf := f.Coordination().V1().Leases()
+	lister, synced := inf.Lister().Leases(l.Namespace), inf.Informer().HasSynced
+	f.Start(ctx.Done())
+	l.mu.Lock()
+	l.lister, l.synced = lister, synced
+	l.mu.Unlock()
+}
+
+func (l *Leases) selector() labels.Selector {
+	return labels.SelectorFromSet(labels.Set{LabelComponent: ComponentObs, LabelGroup: l.Group})
 }
 
 // ObservationLeaseName is the Lease that carries identity's observations.
@@ -130,15 +153,30 @@ type ReplicaObservations struct {
 	Bad      []string // annotations that could not be decoded
 }
 
-// List reads every observation Lease of the group.
+// List reads every observation Lease of the group, from the watch cache
+// when Watch was called and has synced, else from the API server.
 func (l *Leases) List(ctx context.Context) ([]ReplicaObservations, error) {
-	sel := labels.SelectorFromSet(labels.Set{LabelComponent: ComponentObs, LabelGroup: l.Group})
-	list, err := l.leases().List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return nil, fmt.Errorf("list observation leases: %w", err)
+	l.mu.Lock()
+	lister, synced := l.lister, l.synced
+	l.mu.Unlock()
+	var items []*coordinationv1.Lease
+	if lister != nil && synced() {
+		cached, err := lister.List(l.selector())
+		if err != nil {
+			return nil, fmt.Errorf("list cached observation leases: %w", err)
+		}
+		items = cached
+	} else {
+		list, err := l.leases().List(ctx, metav1.ListOptions{LabelSelector: l.selector().String()})
+		if err != nil {
+			return nil, fmt.Errorf("list observation leases: %w", err)
+		}
+		for i := range list.Items {
+			items = append(items, &list.Items[i])
+		}
 	}
-	out := make([]ReplicaObservations, 0, len(list.Items))
-	for _, lease := range list.Items {
+	out := make([]ReplicaObservations, 0, len(items))
+	for _, lease := range items {
 		r := ReplicaObservations{Identity: lease.Name, ByLabel: map[string]Observation{}}
 		if lease.Spec.HolderIdentity != nil {
 			r.Identity = *lease.Spec.HolderIdentity

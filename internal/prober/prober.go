@@ -94,6 +94,7 @@ func (p *Prober) Run(ctx context.Context) error {
 	}
 	p.Logger.Info("prober starting", "records", len(p.records), "interval", p.Config.Interval.Duration,
 		"failures", p.Config.Failures, "quorum", p.Config.Quorum, "replicas", p.Config.Replicas)
+	p.leases.Watch(ctx, p.Kube)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
