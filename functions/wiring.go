@@ -86,7 +86,14 @@ func (l *lazyApp) get() (*App, error) {
 // Warm loads and validates the configuration now (at cold start, from the
 // root package's init) instead of on the first event. It never panics; the
 // error is logged once and returned by every handler call.
+//
+// Only a process that serves functions warms up: Cloud Run sets K_SERVICE,
+// the functions framework's runners FUNCTION_TARGET. A program that merely
+// links the package (the demo's parent, the CLI's tests) stays quiet.
 func Warm() error {
+	if os.Getenv("K_SERVICE") == "" && os.Getenv("FUNCTION_TARGET") == "" {
+		return nil
+	}
 	_, err := defaultApp.Load().get()
 	return err
 }

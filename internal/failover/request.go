@@ -42,6 +42,10 @@ type Request struct {
 	Source string // "alert", "manual", "prober", "sentinel", "cli"
 	Record string // the protected record's name
 	Target string // instance resource name or IP[:port]; empty = best healthy candidate
+	// From names the instance (or IP) being failed away from, as an incident
+	// does. If the record no longer points at it, the request is a no-op:
+	// a late alert about a Redis we already left must not move the record again.
+	From   string
 	Mode   Mode
 	Action Action
 	Reason string

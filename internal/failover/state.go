@@ -33,16 +33,17 @@ const (
 
 // State is what the zone remembers about a record's failovers.
 type State struct {
-	Phase     Phase     `json:"phase"`
-	LastID    string    `json:"last_id,omitempty"`   // id of the request that last changed the record
-	SwappedAt time.Time `json:"swapped_at,omitzero"` // time of the last swap
-	LoweredAt time.Time `json:"lowered_at,omitzero"` // time the TTL was last lowered
-	RestoreAt time.Time `json:"restore_at,omitzero"` // earliest time to restore the normal TTL
-	Previous  string    `json:"previous,omitempty"`  // address before the last swap
-	Current   string    `json:"current,omitempty"`   // address after the last swap
-	Target    string    `json:"target,omitempty"`    // target as named (instance or IP)
-	Reason    string    `json:"reason,omitempty"`
-	Seen      []string  `json:"seen,omitempty"` // recent request ids, newest first
+	Phase      Phase     `json:"phase"`
+	LastID     string    `json:"last_id,omitempty"`     // id of the request that last changed the record
+	SwappedAt  time.Time `json:"swapped_at,omitzero"`   // time of the last swap
+	LoweredAt  time.Time `json:"lowered_at,omitzero"`   // time the TTL was last lowered
+	RestoreAt  time.Time `json:"restore_at,omitzero"`   // earliest time to restore the normal TTL
+	Previous   string    `json:"previous,omitempty"`    // address before the last swap
+	Current    string    `json:"current,omitempty"`     // address after the last swap
+	Target     string    `json:"target,omitempty"`      // target as named (instance or IP)
+	PrevTarget string    `json:"prev_target,omitempty"` // the target moved away from, when known
+	Reason     string    `json:"reason,omitempty"`
+	Seen       []string  `json:"seen,omitempty"` // recent request ids, newest first
 }
 
 // StateName is the owner name of a record's state TXT.
@@ -93,6 +94,7 @@ func (s State) RecordSet(record string, ttl int64) dnsrec.RecordSet {
 	add("prev", s.Previous)
 	add("cur", s.Current)
 	add("target", s.Target)
+	add("prevtarget", s.PrevTarget)
 	add("reason", truncateUTF8(s.Reason, maxReason))
 	for _, id := range s.Seen {
 		add("seen", id)
@@ -194,6 +196,8 @@ func ParseState(rs *dnsrec.RecordSet) (*State, error) {
 			s.Current, last = v, &s.Current
 		case "target":
 			s.Target, last = v, &s.Target
+		case "prevtarget":
+			s.PrevTarget, last = v, &s.PrevTarget
 		case "reason":
 			s.Reason, last = v, &s.Reason
 		case "seen":

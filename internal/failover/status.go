@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dnsfailover/dnsfailover/internal/dnsrec"
 	"github.com/dnsfailover/dnsfailover/internal/health"
@@ -60,26 +61,23 @@ func (e *Engine) Status(ctx context.Context, record string) (*RecordStatus, erro
 }
 
 // InstanceRecords returns the records an incident about a Memorystore
-// instance concerns: those that list the instance as a target or in their
-// allowlist and currently point at its address. It is how an incident from a
-// policy without routing labels is matched.
+// instance concerns, for policies without routing labels: those that list
+// the instance as a target or in their allowlist and
+//   - point at its address now, or pointed at it before the last swap (so a
+//     redelivery or the close of the same incident still finds its record);
+//   - or, when the instance no longer exists (deleted or lost), whose state
+//     says the last swap went to it or away from it, or, never swapped,
+//     whose first configured target it is.
 func (e *Engine) InstanceRecords(ctx context.Context, instance string) ([]string, error) {
-	if e.d.Lookup == nil {
-		return nil, errors.New("no Memorystore lookup configured")
+	addr, lookupErr := e.addressOf(ctx, instance)
+	if lookupErr != nil && !notFound(lookupErr) {
+		return nil, fmt.Errorf("look up %s: %w", instance, lookupErr)
 	}
 	var out []string
-	var addr string
 	for i := range e.cfg.Records {
 		rec := &e.cfg.Records[i]
 		if !slices.Contains(rec.Targets, instance) && !slices.Contains(rec.Allow.Instances, instance) {
 			continue
-		}
-		if addr == "" {
-			inst, err := e.d.Lookup.Lookup(ctx, instance)
-			if err != nil {
-				return nil, fmt.Errorf("look up %s: %w", instance, err)
-			}
-			addr = inst.Host
 		}
 		p, err := e.d.Provider(ctx, rec.Project, rec.Zone)
 		if err != nil {
@@ -92,7 +90,22 @@ func (e *Engine) InstanceRecords(ctx context.Context, instance string) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", rec.Name, err)
 		}
-		if slices.Contains(a.Data, addr) {
+		txt, err := p.Get(ctx, dnsrec.Key{Name: StateName(rec.Name), Type: "TXT"})
+		if err != nil && !errors.Is(err, dnsrec.ErrNotFound) {
+			return nil, fmt.Errorf("read state of %s: %w", rec.Name, err)
+		}
+		st, err := ParseState(txt)
+		if err != nil {
+			return nil, err
+		}
+		var match bool
+		if lookupErr == nil {
+			match = slices.Contains(a.Data, addr) || slices.Contains(strings.Split(st.Previous, ","), addr)
+		} else {
+			match = st.Target == instance || st.PrevTarget == instance ||
+				(st.Target == "" && len(rec.Targets) > 0 && rec.Targets[0] == instance)
+		}
+		if match {
 			out = append(out, rec.Name)
 		}
 	}

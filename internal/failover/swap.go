@@ -20,6 +20,10 @@ func (r *run) failover(ctx context.Context) error {
 	if r.seenBefore(st) {
 		return nil
 	}
+	if r.req.From != "" && r.movedAway(ctx, a, st) {
+		r.res.Outcome = OutcomeNoop
+		return nil
+	}
 	v, err := r.chooseTarget(ctx, a.Data)
 	if v == nil {
 		return err
@@ -120,6 +124,7 @@ func (r *run) swap(ctx context.Context, v *health.Verdict) error {
 		s.Seen = append([]string(nil), st.Seen...)
 		s.Phase, s.LastID, s.SwappedAt, s.RestoreAt = PhaseSwapped, r.req.ID, now, now.Add(r.rec.Settle.Duration)
 		s.Previous, s.Current, s.Target, s.Reason = strings.Join(a.Data, ","), addr, targetName(v), r.req.Reason
+		s.PrevTarget = r.previousTarget(a.Data)
 		s.remember(r.req.ID)
 		next = &s
 		r.res.Before = ptr(a.Clone())

@@ -46,6 +46,10 @@ func (r *run) chooseTarget(ctx context.Context, current []string) (*health.Verdi
 			why = append(why, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
+		if name == r.req.From {
+			why = append(why, name+": is the instance being failed away from")
+			continue
+		}
 		v := r.e.d.Checker(r.rec).Check(ctx, t, r.allow)
 		r.res.Candidates = append(r.res.Candidates, v)
 		if v.Addr.IsValid() && slices.Contains(current, v.Addr.String()) {
@@ -70,4 +74,19 @@ func targetName(v *health.Verdict) string {
 		return v.Target.Instance
 	}
 	return v.Addr.String()
+}
+
+// previousTarget names what the record pointed at before the swap: the
+// instance the request fails away from, else a checked candidate with that
+// address, else the address itself.
+func (r *run) previousTarget(current []string) string {
+	if r.req.From != "" {
+		return r.req.From
+	}
+	for _, c := range r.res.Candidates {
+		if c.Addr.IsValid() && slices.Equal(current, []string{c.Addr.String()}) {
+			return targetName(&c)
+		}
+	}
+	return strings.Join(current, ",")
 }

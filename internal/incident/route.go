@@ -114,6 +114,11 @@ func Route(ctx context.Context, n *Notification, cfg *config.Config, lookup Inst
 		case failover.ActionFailover:
 			req.Mode = failover.Emergency
 			req.StaleIf = []string{closeID}
+			if in.Resource.Type == ResourceTypeRedis {
+				// Move away from the failing instance, and only if the
+				// record still points at it.
+				req.From = InstanceName(in.Resource.Labels)
+			}
 		case failover.ActionPrepare:
 			req.StaleIf = []string{closeID}
 		}
