@@ -248,9 +248,17 @@ func (p *proc) stop() {
 // metric reads one sample ("name{labels}" prefix match, summed) from /metrics.
 func (p *proc) metric(t *testing.T, prefix string) float64 {
 	t.Helper()
-	resp, err := http.Get(p.httpURL + "/metrics")
+	v, err := p.scrape(prefix)
 	if err != nil {
 		t.Fatalf("%s metrics: %v", p.name, err)
+	}
+	return v
+}
+
+func (p *proc) scrape(prefix string) (float64, error) {
+	resp, err := http.Get(p.httpURL + "/metrics")
+	if err != nil {
+		return 0, err
 	}
 	defer resp.Body.Close()
 	var sum float64
@@ -266,10 +274,14 @@ func (p *proc) metric(t *testing.T, prefix string) float64 {
 			sum += v
 		}
 	}
-	return sum
+	return sum, sc.Err()
 }
 
-func (p *proc) leading(t *testing.T) bool { return p.metric(t, "dnsfailover_prober_leader ") == 1 }
+// leading is false also while the prober is not serving yet.
+func (p *proc) leading() bool {
+	v, err := p.scrape("dnsfailover_prober_leader ")
+	return err == nil && v == 1
+}
 
 func freePort(t *testing.T) int {
 	t.Helper()

@@ -167,7 +167,7 @@ func TestQuorum(t *testing.T) {
 
 func anyLeader(t *testing.T, ps []*proc) bool {
 	for _, p := range ps {
-		if p.leading(t) {
+		if p.leading() {
 			return true
 		}
 	}
