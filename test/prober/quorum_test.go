@@ -123,7 +123,7 @@ func TestQuorum(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitFor(t, 30*time.Second, "the failover request", func() bool { r, _, _ := rc.snapshot(); return len(r) > 0 })
-		reqs, at, bad := rc.snapshot()
+		reqs, at, _ := rc.snapshot()
 		req := reqs[0]
 		if req.Mode != string(failover.Emergency) || req.Target != "" || req.Record != demo.Record || !strings.HasPrefix(req.RequestID, "prober:") {
 			t.Fatalf("request %+v", req)
@@ -145,7 +145,7 @@ func TestQuorum(t *testing.T) {
 		}
 		// Five more intervals: the episode is over (the record moved), no repeat.
 		time.Sleep(5 * time.Second)
-		reqs, _, bad = rc.snapshot()
+		reqs, _, bad := rc.snapshot()
 		if len(reqs) != 1 || len(bad) != 0 {
 			t.Fatalf("want exactly one request, got %d: %+v %v", len(reqs), reqs, bad)
 		}
