@@ -49,6 +49,7 @@ func run(args []string) error {
 	maxUDP := fs.Int("max-udp-size", 1232, "largest UDP answer; bigger answers are truncated (TC) so clients retry over TCP")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default in-cluster config)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	pprof := fs.Bool("pprof", false, "serve the Go profiler under /debug/pprof/ on --http-addr (keep that address private)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func run(args []string) error {
 		DNSAddr:     *dnsAddr,
 		HTTPAddr:    *httpAddr,
 		MaxUDPSize:  *maxUDP,
+		Pprof:       *pprof,
 		Log:         log,
 		Filter: source.Filter{
 			IngressClasses: gateway.SplitList(*ingressClasses),

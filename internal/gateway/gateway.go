@@ -34,8 +34,10 @@ type Config struct {
 	DNSAddr    string
 	HTTPAddr   string
 	MaxUDPSize int
-	REST       *rest.Config
-	Log        *slog.Logger
+	// Pprof serves the Go profiler under /debug/pprof/ on HTTPAddr.
+	Pprof bool
+	REST  *rest.Config
+	Log   *slog.Logger
 }
 
 // Gateway is a running DNS server. Create with New, then Start.
@@ -89,38 +91,39 @@ func New(cfg Config) (*Gateway, error) {
 // Start binds the listeners, starts the informers and serves until ctx ends.
 // It returns once every socket is bound; Wait reports serving errors.
 func (g *Gateway) Start(ctx context.Context) error {
-	udpAddr, err := net.ResolveUDPAddr("udp", g.cfg.DNSAddr)
+	udps, err := server.ListenUDP(ctx, g.cfg.DNSAddr)
 	if err != nil {
-		return fmt.Errorf("gateway: dns address %q: %w", g.cfg.DNSAddr, err)
+		return fmt.Errorf("gateway: %w", err)
 	}
-	udp, err := net.ListenUDP("udp", udpAddr)
-	if err != nil {
-		return fmt.Errorf("gateway: listen udp: %w", err)
+	closeUDP := func() {
+		for _, c := range udps {
+			c.Close()
+		}
 	}
 	// TCP on the same port as UDP (a :0 request resolves to UDP's port).
-	tcpAddr := &net.TCPAddr{IP: udpAddr.IP, Port: udp.LocalAddr().(*net.UDPAddr).Port, Zone: udpAddr.Zone}
-	tcp, err := net.ListenTCP("tcp", tcpAddr)
+	udpAddr := udps[0].LocalAddr().(*net.UDPAddr)
+	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: udpAddr.IP, Port: udpAddr.Port, Zone: udpAddr.Zone})
 	if err != nil {
-		udp.Close()
+		closeUDP()
 		return fmt.Errorf("gateway: listen tcp: %w", err)
 	}
 	httpLn, err := net.Listen("tcp", g.cfg.HTTPAddr)
 	if err != nil {
-		udp.Close()
+		closeUDP()
 		tcp.Close()
 		return fmt.Errorf("gateway: listen http: %w", err)
 	}
-	g.UDPAddr, g.TCPAddr, g.HTTPAddr = udp.LocalAddr(), tcp.Addr(), httpLn.Addr()
+	g.UDPAddr, g.TCPAddr, g.HTTPAddr = udpAddr, tcp.Addr(), httpLn.Addr()
 
 	if err := g.Watcher.Start(ctx); err != nil {
-		udp.Close()
+		closeUDP()
 		tcp.Close()
 		httpLn.Close()
 		return fmt.Errorf("gateway: %w", err)
 	}
 	d := &server.DNS{Responder: &wire.Responder{Index: g.Index, MaxUDPSize: g.cfg.MaxUDPSize}, Metrics: g.Metrics, Log: g.cfg.Log}
-	hs := &http.Server{Handler: server.HTTPHandler(g.Watcher, g.Metrics), ReadHeaderTimeout: 5 * time.Second}
-	go func() { g.done <- d.ServeUDP(ctx, udp) }()
+	hs := &http.Server{Handler: server.HTTPHandler(g.Watcher, g.Metrics, g.cfg.Pprof), ReadHeaderTimeout: 5 * time.Second}
+	go func() { g.done <- d.ServeUDP(ctx, udps) }()
 	go func() { g.done <- d.ServeTCP(ctx, tcp) }()
 	go func() {
 		stop := context.AfterFunc(ctx, func() {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 	"sync"
 	"time"
 
@@ -25,15 +24,19 @@ type DNS struct {
 	Log       *slog.Logger
 }
 
-// ServeUDP answers on conn until ctx ends, with one reader per CPU.
-func (s *DNS) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+// ServeUDP answers on conns (sockets sharing one port, see ListenUDP), one
+// reader per socket, until ctx ends.
+func (s *DNS) ServeUDP(ctx context.Context, conns []*net.UDPConn) error {
+	stop := context.AfterFunc(ctx, func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	})
 	defer stop()
-	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for i := range workers {
-		wg.Go(func() { errs[i] = s.udpLoop(ctx, conn) })
+	errs := make([]error, len(conns))
+	for i, c := range conns {
+		wg.Go(func() { errs[i] = s.udpLoop(ctx, c) })
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -42,29 +45,9 @@ func (s *DNS) ServeUDP(ctx context.Context, conn *net.UDPConn) error {
 	return errors.Join(errs...)
 }
 
-func (s *DNS) udpLoop(ctx context.Context, conn *net.UDPConn) error {
-	in := make([]byte, 65535)
-	out := make([]byte, 0, 65535)
-	for {
-		n, addr, err := conn.ReadFromUDPAddrPort(in)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("read udp: %w", err)
-		}
-		start := time.Now()
-		resp, res := s.Responder.Respond(out[:0], in[:n], false)
-		if resp == nil {
-			if s.Metrics != nil {
-				s.Metrics.dropped.Inc()
-			}
-			continue
-		}
-		if _, err := conn.WriteToUDPAddrPort(resp, addr); err != nil && s.Log != nil {
-			s.Log.Debug("udp write failed", "client", addr, "error", err)
-		}
-		s.Metrics.observe(res, false, start)
+func (s *DNS) dropped() {
+	if s.Metrics != nil {
+		s.Metrics.dropped.Inc()
 	}
 }
 

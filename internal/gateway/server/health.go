@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -10,8 +11,9 @@ import (
 )
 
 // HTTPHandler serves /healthz (the process is up), /readyz (every enabled
-// source synced or known unavailable, so the index is complete) and /metrics.
-func HTTPHandler(w *source.Watcher, m *Metrics) http.Handler {
+// source synced or known unavailable, so the index is complete), /metrics
+// and, when withPprof is set, the Go profiler under /debug/pprof/.
+func HTTPHandler(w *source.Watcher, m *Metrics, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(rw, "ok")
@@ -30,5 +32,10 @@ func HTTPHandler(w *source.Watcher, m *Metrics) http.Handler {
 		}
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	if withPprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	return mux
 }

@@ -46,8 +46,8 @@ type Responder struct {
 type query struct {
 	id       uint16
 	flags    uint16
-	nameLen  int    // length of the lowercase wire name in scratch
-	qEnd     int    // end of the question section in the query
+	nameLen  int // length of the lowercase wire name in scratch
+	qEnd     int // end of the question section in the query
 	qtype    uint16
 	edns     bool
 	udpSize  uint16

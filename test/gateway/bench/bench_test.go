@@ -6,9 +6,11 @@ package bench_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,13 +64,25 @@ func BenchmarkGateway10k(b *testing.B) {
 
 	for _, pin := range []struct{ name, server, client string }{{"unpinned", "", ""}, {"pinned", "0", "1"}} {
 		b.Run("dnsperf/"+pin.name, func(b *testing.B) {
-			p := gwproc.Start(b, gwproc.Options{Args: gatewayArgs(kubeconfig), CPUs: pin.server})
+			args := gatewayArgs(kubeconfig)
+			profileDir := os.Getenv("GATEWAY_BENCH_PROFILE_DIR") // CPU profiles of the gateway under dnsperf
+			if profileDir != "" {
+				args = append(args, "--pprof")
+			}
+			p := gwproc.Start(b, gwproc.Options{Args: args, CPUs: pin.server})
 			p.WaitReady(b, time.Minute, 10*time.Millisecond)
 			for _, q := range []struct{ name, file string }{{"all-hits", allHits}, {"80hit-20nx", mixed}} {
 				b.Run(q.name, func(b *testing.B) {
 					stop := sampleRSS(p)
+					var profile func()
+					if profileDir != "" {
+						profile = cpuProfile(b, p, seconds-2, filepath.Join(profileDir, pin.name+"-"+q.name+".pprof"))
+					}
 					r := dnsperf(b, p.DNSAddr, q.file, seconds, pin.client)
 					peak := stop()
+					if profile != nil {
+						profile()
+					}
 					b.ReportMetric(r.QPS, "qps")
 					b.ReportMetric(float64(r.Lost), "lost")
 					b.ReportMetric(r.AvgLatSec*1e3, "avg-ms")
@@ -239,4 +253,25 @@ func sampleRSS(p *gwproc.Process) (stop func() int64) {
 		}
 	}()
 	return func() int64 { close(quit); <-done; return peak.Load() }
+}
+
+// cpuProfile fetches a CPU profile of the gateway over the next seconds into
+// path; the returned func waits for it.
+func cpuProfile(b *testing.B, p *gwproc.Process, seconds int, path string) func() {
+	done := make(chan error, 1)
+	go func() {
+		code, body, err := p.HTTPGet(context.Background(), "/debug/pprof/profile?seconds="+itoa(max(1, seconds)))
+		if err == nil && code != http.StatusOK {
+			err = fmt.Errorf("profile: HTTP %d", code)
+		}
+		if err == nil {
+			err = os.WriteFile(path, []byte(body), 0o644)
+		}
+		done <- err
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			b.Errorf("cpu profile: %v", err)
+		}
+	}
 }
