@@ -160,8 +160,22 @@ func TestQuorum(t *testing.T) {
 		if published != 1 || detections != 1 {
 			t.Fatalf("metrics: %v published decisions, %v detections; want 1 and 1", published, detections)
 		}
-		t.Logf("MEASURE kill->request %.2fs kill->dns %.2fs kill->verified-result %.2fs (request %s)",
-			at[0].Sub(killed).Seconds(), moved.Sub(killed).Seconds(), resAt.Sub(killed).Seconds(), req.RequestID)
+		var verified time.Time
+		for _, st := range res.Steps {
+			if st.Name == "verify" && st.OK {
+				verified = st.End
+			}
+			t.Logf("  step %-14s ok=%t end %+.2fs (%s) %s", st.Name, st.OK, st.End.Sub(killed).Seconds(), st.End.Sub(st.Start).Round(time.Millisecond), st.Detail)
+		}
+		if verified.IsZero() {
+			t.Fatalf("no successful verify step in %+v", res.Steps)
+		}
+		// verified: every verifying resolver answers the standby. A cache that
+		// took the old answer just before the swap keeps it for one TTL more.
+		ttl := time.Duration(res.Before.TTL) * time.Second
+		t.Logf("MEASURE kill->request %.2fs kill->dns %.2fs kill->verified %.2fs worst-cached(+TTL %s) %.2fs kill->result %.2fs (request %s)",
+			at[0].Sub(killed).Seconds(), moved.Sub(killed).Seconds(), verified.Sub(killed).Seconds(), ttl,
+			moved.Add(ttl).Sub(killed).Seconds(), resAt.Sub(killed).Seconds(), req.RequestID)
 	})
 }
 
