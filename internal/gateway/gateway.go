@@ -10,11 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/dnsfailover/dnsfailover/internal/gateway/index"
 	"github.com/dnsfailover/dnsfailover/internal/gateway/server"
@@ -76,15 +75,11 @@ func New(cfg Config) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	cfg.Filter.Zones = cfg.Zones
-	kube, err := kubernetes.NewForConfig(cfg.REST)
+	kube, err := source.NewClients(cfg.REST)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: kubernetes client: %w", err)
 	}
-	gw, err := gatewayclient.NewForConfig(cfg.REST)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: gateway API client: %w", err)
-	}
-	w := &source.Watcher{Kube: kube, Gateway: gw, Filter: &cfg.Filter, Index: ix, Kinds: cfg.Sources, Log: cfg.Log}
+	w := &source.Watcher{Kube: kube, Filter: &cfg.Filter, Index: ix, Kinds: cfg.Sources, Log: cfg.Log}
 	return &Gateway{cfg: cfg, Index: ix, Watcher: w, Metrics: server.NewMetrics(ix, w), done: make(chan error, 3)}, nil
 }
 
@@ -138,6 +133,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 		}
 		g.done <- nil
 	}()
+	go g.releaseMemoryAfterSync(ctx)
 	g.cfg.Log.Info("gateway listening", "dns", g.UDPAddr.String(), "http", g.HTTPAddr.String(), "zones", g.cfg.Zones, "sources", g.cfg.Sources)
 	return nil
 }
@@ -157,3 +153,20 @@ func (g *Gateway) Wait() error {
 // Ready reports whether every enabled source has synced (or is known to be
 // missing or forbidden).
 func (g *Gateway) Ready() bool { return g.Watcher.Ready() }
+
+// releaseMemoryAfterSync returns the initial lists' garbage to the OS once
+// every source has synced: the decoded lists are several times the size of
+// the trimmed objects kept, and the runtime would otherwise hold on to those
+// pages for minutes, so RSS would overstate what the gateway needs.
+func (g *Gateway) releaseMemoryAfterSync(ctx context.Context) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !g.Ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	debug.FreeOSMemory()
+}

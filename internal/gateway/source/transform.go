@@ -5,33 +5,29 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/dnsfailover/dnsfailover/internal/gateway/index"
 )
 
-// trim is the informer transform: it keeps only the fields the sources read,
-// so the informer caches hold a fraction of each object (no managedFields,
-// no unrelated annotations, no route rules or backends).
-func trim(obj any) (any, error) {
+// entry is all an informer cache keeps of an Ingress or Service: its
+// identity and the endpoints it publishes, computed by the transform. That is
+// a few hundred bytes per object instead of a kilobyte or more for even a
+// trimmed object, and the event handler has nothing left to compute.
+type entry struct {
+	metav1.ObjectMeta // Name, Namespace, UID and ResourceVersion only
+	key               string
+	endpoints         []index.Endpoint
+}
+
+// transform is the informer transform: Ingresses and Services become
+// entries; Gateway API objects keep only the fields the sources read (no
+// managedFields, no unrelated annotations, no route rules or backends).
+func (w *Watcher) transform(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Service:
-		return &corev1.Service{
-			ObjectMeta: trimMeta(o.ObjectMeta),
-			Spec: corev1.ServiceSpec{
-				Type:         o.Spec.Type,
-				ExternalIPs:  o.Spec.ExternalIPs,
-				ExternalName: o.Spec.ExternalName,
-			},
-			Status: corev1.ServiceStatus{LoadBalancer: o.Status.LoadBalancer},
-		}, nil
+		return &entry{ObjectMeta: identity(o.ObjectMeta), key: "service/" + o.Namespace + "/" + o.Name, endpoints: w.Filter.ServiceEndpoints(o)}, nil
 	case *networkingv1.Ingress:
-		rules := make([]networkingv1.IngressRule, len(o.Spec.Rules))
-		for i, r := range o.Spec.Rules {
-			rules[i] = networkingv1.IngressRule{Host: r.Host}
-		}
-		return &networkingv1.Ingress{
-			ObjectMeta: trimMeta(o.ObjectMeta),
-			Spec:       networkingv1.IngressSpec{IngressClassName: o.Spec.IngressClassName, Rules: rules},
-			Status:     o.Status,
-		}, nil
+		return &entry{ObjectMeta: identity(o.ObjectMeta), key: "ingress/" + o.Namespace + "/" + o.Name, endpoints: w.Filter.IngressEndpoints(o)}, nil
 	case *gatewayv1.Gateway:
 		listeners := make([]gatewayv1.Listener, len(o.Spec.Listeners))
 		for i, l := range o.Spec.Listeners {
@@ -56,6 +52,10 @@ func trim(obj any) (any, error) {
 		return o, nil
 	}
 	return obj, nil // tombstones and anything unexpected pass through
+}
+
+func identity(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
 }
 
 func trimMeta(m metav1.ObjectMeta) metav1.ObjectMeta {

@@ -12,13 +12,10 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	coreinformers "k8s.io/client-go/informers/core/v1"
-	networkinginformers "k8s.io/client-go/informers/networking/v1"
-	"k8s.io/client-go/kubernetes"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
-	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
-	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions/apis/v1"
 
 	"github.com/dnsfailover/dnsfailover/internal/gateway/index"
 )
@@ -93,8 +90,7 @@ type Status struct {
 
 // Watcher runs one informer per enabled source and feeds the index.
 type Watcher struct {
-	Kube    kubernetes.Interface
-	Gateway gatewayclient.Interface // needed when a route kind is enabled
+	Kube    *Clients
 	Filter  *Filter
 	Index   *index.Index
 	Kinds   []Kind
@@ -115,7 +111,7 @@ func (w *Watcher) Start(ctx context.Context) error {
 	kinds := slices.Clone(w.Kinds)
 	for _, k := range kinds {
 		if k == KindHTTPRoute || k == KindGRPCRoute || k == KindTLSRoute {
-			if w.Gateway == nil {
+			if w.Kube.Gateway == nil {
 				return fmt.Errorf("source %s needs a Gateway API client", k)
 			}
 			if !slices.Contains(kinds, KindGateway) {
@@ -137,26 +133,31 @@ func (w *Watcher) Start(ctx context.Context) error {
 }
 
 func (w *Watcher) informer(k Kind) (cache.SharedIndexInformer, error) {
-	const ns, resync = "", 0
 	switch k {
 	case KindIngress:
-		return networkinginformers.NewIngressInformer(w.Kube, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Networking, "ingresses", &networkingv1.Ingress{}), nil
 	case KindService:
-		return coreinformers.NewServiceInformer(w.Kube, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Core, "services", &corev1.Service{}), nil
 	case KindGateway:
-		return gatewayinformers.NewGatewayInformer(w.Gateway, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Gateway, "gateways", &gatewayv1.Gateway{}), nil
 	case KindHTTPRoute:
-		return gatewayinformers.NewHTTPRouteInformer(w.Gateway, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Gateway, "httproutes", &gatewayv1.HTTPRoute{}), nil
 	case KindGRPCRoute:
-		return gatewayinformers.NewGRPCRouteInformer(w.Gateway, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Gateway, "grpcroutes", &gatewayv1.GRPCRoute{}), nil
 	case KindTLSRoute:
-		return gatewayinformers.NewTLSRouteInformer(w.Gateway, ns, resync, nil), nil
+		return w.informerFor(w.Kube.Gateway, "tlsroutes", &gatewayv1.TLSRoute{}), nil
 	}
 	return nil, fmt.Errorf("unknown source %q", k)
 }
 
+// informerFor watches a resource through a plain REST client.
+func (w *Watcher) informerFor(c rest.Interface, resource string, example runtime.Object) cache.SharedIndexInformer {
+	lw := cache.NewFilteredListWatchFromClient(c, resource, metav1.NamespaceAll, func(*metav1.ListOptions) {})
+	return cache.NewSharedIndexInformer(lw, example, 0, cache.Indexers{})
+}
+
 func (w *Watcher) run(ctx context.Context, k Kind, inf cache.SharedIndexInformer) error {
-	if err := inf.SetTransform(trim); err != nil {
+	if err := inf.SetTransform(w.transform); err != nil {
 		return fmt.Errorf("set transform: %w", err)
 	}
 	if err := inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -259,12 +260,12 @@ func (w *Watcher) handle(k Kind, obj any, deleted bool) {
 		obj, deleted = t.Obj, true
 	}
 	switch o := obj.(type) {
-	case *networkingv1.Ingress:
-		key := "ingress/" + o.Namespace + "/" + o.Name
-		w.apply(key, w.unlessDeleted(deleted, func() []index.Endpoint { return w.Filter.IngressEndpoints(o) }))
-	case *corev1.Service:
-		key := "service/" + o.Namespace + "/" + o.Name
-		w.apply(key, w.unlessDeleted(deleted, func() []index.Endpoint { return w.Filter.ServiceEndpoints(o) }))
+	case *entry: // an Ingress or Service, endpoints computed by the transform
+		if deleted {
+			w.apply(o.key, nil)
+		} else {
+			w.apply(o.key, o.endpoints)
+		}
 	case *gatewayv1.Gateway:
 		key := o.Namespace + "/" + o.Name
 		if deleted {
@@ -279,13 +280,6 @@ func (w *Watcher) handle(k Kind, obj any, deleted bool) {
 	case *gatewayv1.TLSRoute:
 		w.setRoute(k, o.ObjectMeta, o.Spec.Hostnames, o.Spec.ParentRefs, o.Status.Parents, deleted)
 	}
-}
-
-func (w *Watcher) unlessDeleted(deleted bool, f func() []index.Endpoint) []index.Endpoint {
-	if deleted {
-		return nil
-	}
-	return f()
 }
 
 func (w *Watcher) setRoute(k Kind, m metav1.ObjectMeta, hosts []gatewayv1.Hostname, parents []gatewayv1.ParentReference,

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,17 +168,42 @@ func BenchmarkGatewayRSS(b *testing.B) {
 	cluster := kubeapi.StartCluster(b)
 	cs := fastClient(b, cluster.Config)
 	kubeconfig := cluster.KubeconfigFile(b)
+	sizes := []int{1000, 10000, 50000}
+	if env := os.Getenv("GATEWAY_BENCH_RSS_SIZES"); env != "" { // e.g. "10000" while iterating
+		sizes = nil
+		for f := range strings.SplitSeq(env, ",") {
+			n, err := strconv.Atoi(f)
+			if err != nil || n <= 0 || n > 100000 {
+				b.Fatalf("GATEWAY_BENCH_RSS_SIZES: bad size %q", f)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	profileDir := os.Getenv("GATEWAY_BENCH_PROFILE_DIR") // heap profiles after settling
 	loaded := 0
-	for _, n := range []int{1000, 10000, 50000} {
+	for _, n := range sizes {
 		loadIngresses(b, cs, loaded, n)
 		loaded = n
 		b.Run(itoa(n), func(b *testing.B) {
-			p := gwproc.Start(b, gwproc.Options{Args: gatewayArgs(kubeconfig)})
+			args := gatewayArgs(kubeconfig)
+			if profileDir != "" {
+				args = append(args, "--pprof")
+			}
+			p := gwproc.Start(b, gwproc.Options{Args: args})
 			ready := p.WaitReady(b, 2*time.Minute, 5*time.Millisecond)
 			rss, _ := p.RSS()
 			hwm, _ := p.PeakRSS()
 			time.Sleep(5 * time.Second) // settle: the list's garbage collected
 			settled, _ := p.RSS()
+			if profileDir != "" {
+				code, body, err := p.HTTPGet(context.Background(), "/debug/pprof/heap")
+				if err != nil || code != http.StatusOK {
+					b.Fatalf("heap profile: %d %v", code, err)
+				}
+				if err := os.WriteFile(filepath.Join(profileDir, "heap-"+itoa(n)+".pprof"), []byte(body), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
 			// Every object must be served before the number counts.
 			last := ingressHost(n - 1)
 			if r := ask(b, p.DNSAddr, last); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {

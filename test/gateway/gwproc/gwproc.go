@@ -29,9 +29,13 @@ var (
 	buildErr  error
 )
 
-// Binary builds cmd/gateway once per test process and returns its path.
+// Binary builds cmd/gateway once per test process and returns its path;
+// GATEWAY_BINARY names a prebuilt binary instead (to compare builds).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if bin := os.Getenv("GATEWAY_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "gateway-bin-")
 		if err != nil {
