@@ -90,11 +90,11 @@ type Status struct {
 
 // Watcher runs one informer per enabled source and feeds the index.
 type Watcher struct {
-	Kube    *Clients
-	Filter  *Filter
-	Index   *index.Index
-	Kinds   []Kind
-	Log     *slog.Logger
+	Kube   *Clients
+	Filter *Filter
+	Index  *index.Index
+	Kinds  []Kind
+	Log    *slog.Logger
 
 	mu     sync.Mutex
 	status map[Kind]*Status
