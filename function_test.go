@@ -2,7 +2,6 @@ package dnsfailover
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -11,11 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/funcframework"
+
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 )
 
 // envServe makes the test binary a function server: the root package's
@@ -34,25 +34,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serve starts this test binary as the function server for target.
-func serve(t *testing.T, target string, env ...string) (addr string, stdout *lockedBuffer) {
+func serve(t *testing.T, target string, env ...string) (addr string, stdout *syncbuf.Buffer) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -66,7 +49,7 @@ func serve(t *testing.T, target string, env ...string) (addr string, stdout *loc
 	cmd.Env = append(os.Environ(), envServe+"="+port, "FUNCTION_TARGET="+target,
 		"DNSFAILOVER_CONFIG=", "DNSFAILOVER_CONFIG_JSON=", "DNSFAILOVER_METRICS=off", "DNSFAILOVER_RESULTS_TOPIC=")
 	cmd.Env = append(cmd.Env, env...)
-	stdout = &lockedBuffer{}
+	stdout = &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -186,7 +186,7 @@ func TestAlertAcknowledgedWithoutAction(t *testing.T) {
 				t.Fatalf("results published for an ignored incident: %+v", rs)
 			}
 			found := false
-			for _, l := range w.logs.lines(t) {
+			for _, l := range logLines(t, w.logs) {
 				if strings.Contains(fmt.Sprint(l["message"]), strings.ReplaceAll(tc.log, `\"`, `"`)) && l["severity"] == tc.severity {
 					found = true
 				}

@@ -102,7 +102,7 @@ func TestRequestInvalidIsAcknowledged(t *testing.T) {
 				t.Fatalf("result outcome=%q id=%q error=%q; want rejected, id %q, error containing %q", res.Outcome, res.RequestID, res.Error, wantID, tc.want)
 			}
 			errLine := false
-			for _, l := range w.logs.lines(t) {
+			for _, l := range logLines(t, w.logs) {
 				if l["severity"] == "ERROR" && strings.Contains(l["error"].(string), tc.want) {
 					errLine = true
 				}

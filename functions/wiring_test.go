@@ -11,10 +11,11 @@ import (
 
 	"github.com/dnsfailover/dnsfailover/internal/config"
 	"github.com/dnsfailover/dnsfailover/internal/incident"
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 )
 
 func TestBadConfigFailsEveryEventWithOneLogLine(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	t.Setenv(config.EnvConfigInline, `{"project":"p","records":[{"name":"r.example.","zone":"z","normalTTL":0}]}`)
 	defaultApp.Store(&lazyApp{load: FromEnv, out: logs})
 	t.Cleanup(func() { defaultApp.Store(&lazyApp{load: FromEnv}) })
@@ -26,7 +27,7 @@ func TestBadConfigFailsEveryEventWithOneLogLine(t *testing.T) {
 			t.Fatalf("HTTP %d, want 500", code)
 		}
 	}
-	lines := logs.lines(t)
+	lines := logLines(t, logs)
 	if len(lines) != 1 {
 		t.Fatalf("%d log lines, want exactly one:\n%s", len(lines), logs)
 	}
@@ -59,7 +60,7 @@ func TestFromEnvErrors(t *testing.T) {
 
 func TestLazyAppLoadsOnce(t *testing.T) {
 	var calls atomic.Int32
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	l := &lazyApp{out: logs, load: func(context.Context, io.Writer) (*App, error) {
 		calls.Add(1)
 		return nil, errors.New("boom")
@@ -69,7 +70,7 @@ func TestLazyAppLoadsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if calls.Load() != 1 || len(logs.lines(t)) != 1 {
-		t.Fatalf("calls %d, log lines %d", calls.Load(), len(logs.lines(t)))
+	if calls.Load() != 1 || len(logLines(t, logs)) != 1 {
+		t.Fatalf("calls %d, log lines %d", calls.Load(), len(logLines(t, logs)))
 	}
 }

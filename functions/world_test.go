@@ -32,6 +32,7 @@ import (
 	"github.com/dnsfailover/dnsfailover/internal/health/redistest"
 	"github.com/dnsfailover/dnsfailover/internal/incident"
 	"github.com/dnsfailover/dnsfailover/internal/report"
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 )
 
 const (
@@ -83,26 +84,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// syncBuffer collects the app's log lines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// lines returns the decoded JSON log lines.
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+// logLines returns the app's decoded JSON log lines.
+func logLines(t *testing.T, s *syncbuf.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(s.String()), "\n") {
@@ -127,7 +110,7 @@ type world struct {
 	ms   *memorystorefake.Server
 	a, b *redistest.Server
 	ps   *pstest.Server
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	port int
 }
 
@@ -136,7 +119,7 @@ type worldOpt func(cfg map[string]any)
 func newWorld(t *testing.T, opts ...worldOpt) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{logs: &syncBuffer{}}
+	w := &world{logs: &syncbuf.Buffer{}}
 	var err error
 	w.emu, err = clouddnsemu.Start(ctx, clouddnsemu.Options{HTTPAddr: "127.0.0.1:0", DNSAddr: "127.0.0.1:0"})
 	if err != nil {

@@ -13,10 +13,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 )
 
 func repoRoot(t *testing.T) string {
@@ -102,26 +103,9 @@ func TestDeployBuildsAndServes(t *testing.T) {
 
 const config = `{"project":"acme","records":[{"name":"redis.example.internal.","zone":"z","normalTTL":300,"failoverTTL":30,"allow":{"cidrs":["10.20.0.0/24"]}}]}`
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startFunction runs the built binary as Cloud Run would: PORT and
 // FUNCTION_TARGET from the environment. It is killed with its process group.
-func startFunction(t *testing.T, bin, target string) (string, *lockedBuffer) {
+func startFunction(t *testing.T, bin, target string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -132,7 +116,7 @@ func startFunction(t *testing.T, bin, target string) (string, *lockedBuffer) {
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "PORT="+port, "FUNCTION_TARGET="+target, "DNSFAILOVER_CONFIG_JSON="+config,
 		"DNSFAILOVER_CONFIG=", "DNSFAILOVER_METRICS=off", "DNSFAILOVER_RESULTS_TOPIC=")
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -182,7 +166,7 @@ func postTestNotification(t *testing.T, addr string) int {
 	return resp.StatusCode
 }
 
-func waitFor(t *testing.T, logs *lockedBuffer, s string) {
+func waitFor(t *testing.T, logs *syncbuf.Buffer, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {

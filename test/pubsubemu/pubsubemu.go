@@ -6,7 +6,6 @@
 package pubsubemu
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 )
 
 // ErrNotInstalled is wrapped when gcloud, java or the emulator component is missing.
@@ -33,7 +34,7 @@ type Emulator struct {
 
 	cmd    *exec.Cmd
 	tmp    string
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	once   sync.Once
 	err    error
@@ -70,7 +71,7 @@ func StartProcess(ctx context.Context) (*Emulator, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	e := &Emulator{HostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), tmp: tmp, out: &syncBuffer{}, exited: make(chan struct{})}
+	e := &Emulator{HostPort: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), tmp: tmp, out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	// Not CommandContext: ctx bounds the start-up only, Stop ends the process.
 	e.cmd = exec.Command("gcloud", "beta", "emulators", "pubsub", "start",
 		"--host-port="+e.HostPort, "--data-dir="+data, "--quiet")
@@ -176,21 +177,4 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
