@@ -12,7 +12,7 @@ import (
 
 	"github.com/dnsfailover/dnsfailover/internal/failover"
 	"github.com/dnsfailover/dnsfailover/internal/report"
-	"github.com/dnsfailover/dnsfailover/test/pubsubemu"
+	"github.com/dnsfailover/dnsfailover/internal/pubsubemu"
 )
 
 // The result event reaches a subscriber through Google's own Pub/Sub

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dnsfailover/dnsfailover/internal/eventarc"
 	"github.com/dnsfailover/dnsfailover/internal/failover"
+	"github.com/dnsfailover/dnsfailover/internal/pubsubemu"
 	"github.com/dnsfailover/dnsfailover/internal/report"
 )
 
@@ -44,17 +45,18 @@ func startPubSub(ctx context.Context, w *world) (*pubsubWorld, error) {
 	choice := w.o.PubSub
 	if choice == "" || choice == "auto" {
 		choice = "pstest"
-		if haveEmulator() {
+		if pubsubemu.Available() == nil {
 			choice = "emulator"
 		}
 	}
 	switch choice {
 	case "emulator":
-		host, stop, err := startEmulator(ctx, w)
+		emu, err := pubsubemu.StartProcess(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pubsub emulator: %w", err)
 		}
-		w.onClose(stop)
+		w.onClose(emu.Stop)
+		host := emu.HostPort
 		ps.host, ps.emulator = host, true
 		w.say("pub/sub       Google's Pub/Sub emulator at %s (push subscriptions, as Eventarc)", host)
 	case "pstest":
