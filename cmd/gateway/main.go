@@ -93,6 +93,9 @@ func run(args []string) error {
 			return fmt.Errorf("--label-selector: %w", err)
 		}
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	if cfg.REST, err = restConfig(*kubeconfig); err != nil {
 		return err
 	}

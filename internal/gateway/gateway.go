@@ -52,14 +52,14 @@ type Gateway struct {
 	done chan error
 }
 
-// New validates cfg and builds the (empty) index.
-func New(cfg Config) (*Gateway, error) {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	if cfg.REST == nil {
-		return nil, errors.New("gateway: no Kubernetes client config")
-	}
+// Validate checks everything in cfg but the Kubernetes connection, so a
+// command can reject bad flags before it looks for credentials.
+func (cfg Config) Validate() error {
+	_, err := cfg.newIndex()
+	return err
+}
+
+func (cfg Config) newIndex() (*index.Index, error) {
 	if len(cfg.Zones) == 0 {
 		return nil, errors.New("gateway: no zones configured")
 	}
@@ -73,6 +73,21 @@ func New(cfg Config) (*Gateway, error) {
 	ix, err := index.New(zones)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return ix, nil
+}
+
+// New validates cfg and builds the (empty) index.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.REST == nil {
+		return nil, errors.New("gateway: no Kubernetes client config")
+	}
+	ix, err := cfg.newIndex()
+	if err != nil {
+		return nil, err
 	}
 	cfg.Filter.Zones = cfg.Zones
 	kube, err := source.NewClients(cfg.REST)

@@ -25,11 +25,17 @@ const zone = "gw.example.com."
 // startGateway runs the gateway in-process against cfg on loopback ports.
 func startGateway(t *testing.T, cfg *rest.Config, kinds ...source.Kind) *gateway.Gateway {
 	t.Helper()
+	return startGatewayWith(t, cfg, func(*gateway.Config) {}, kinds...)
+}
+
+// startGatewayWith is startGateway with the configuration changed by edit.
+func startGatewayWith(t *testing.T, cfg *rest.Config, edit func(*gateway.Config), kinds ...source.Kind) *gateway.Gateway {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	gw, err := gateway.New(gateway.Config{
+	config := gateway.Config{
 		Zones:       []string{"gw.example.com"},
 		TTL:         60,
 		NegativeTTL: 30,
@@ -39,7 +45,9 @@ func startGateway(t *testing.T, cfg *rest.Config, kinds ...source.Kind) *gateway
 		HTTPAddr:    "127.0.0.1:0",
 		REST:        cfg,
 		Log:         log,
-	})
+	}
+	edit(&config)
+	gw, err := gateway.New(config)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ type Node struct {
 	AAAA RRSet
 	// CNAME is set only for names without addresses (RFC 1034 §3.6.2).
 	CNAME RRSet
+	// Target is the CNAME's target as a lowercase wire name, for following
+	// it inside the served zones at query time.
+	Target string
 	// Any is every RRSet of the node for qtype ANY (apex NS/SOA excluded).
 	Any RRSet
 }
@@ -148,6 +151,12 @@ func (ix *Index) FindZone(name []byte) (*Zone, int) {
 func (ix *Index) Lookup(name []byte) *Node {
 	m := ix.shards[maphash.Bytes(ix.seed, name)%numShards].Load()
 	return (*m)[string(name)]
+}
+
+// LookupString is Lookup for a name held as a string.
+func (ix *Index) LookupString(name string) *Node {
+	m := ix.shards[maphash.String(ix.seed, name)%numShards].Load()
+	return (*m)[name]
 }
 
 // DataNames is the number of names that own records.
@@ -284,6 +293,7 @@ func (ix *Index) buildNode(name string) *Node {
 	if len(addrs) == 0 && len(cnames) > 0 && !n.Apex {
 		slices.Sort(cnames)
 		n.CNAME = RRSet{Count: 1, Wire: appendRR(nil, dns.TypeCNAME, z.TTL, []byte(cnames[0]))}
+		n.Target = cnames[0]
 	}
 	n.Any.Count = n.A.Count + n.AAAA.Count + n.CNAME.Count
 	n.Any.Wire = slices.Concat(n.A.Wire, n.AAAA.Wire, n.CNAME.Wire)

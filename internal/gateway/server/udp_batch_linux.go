@@ -33,6 +33,12 @@ type batchConn struct {
 	recv [batchSize]unix.Mmsghdr
 	send [batchSize]unix.Mmsghdr
 	out  []byte // answers of the current batch, back to back
+
+	// The system-call closures are bound once so a batch allocates nothing;
+	// they report through these fields.
+	recvFn, sendFn func(fd uintptr) bool
+	got, toSend    int
+	errno          syscall.Errno
 }
 
 func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
@@ -41,6 +47,7 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 		return nil, fmt.Errorf("udp raw conn: %w", err)
 	}
 	b := &batchConn{raw: raw, out: make([]byte, 0, 64<<10)}
+	b.recvFn, b.sendFn = b.recvmmsg, b.sendmmsg
 	for i := range batchSize {
 		b.iovR[i].Base = &b.in[i][0]
 		b.iovR[i].SetLen(maxQuery)
@@ -54,58 +61,59 @@ func newBatchConn(conn *net.UDPConn) (*batchConn, error) {
 
 // read waits for at least one datagram and returns how many it read.
 func (b *batchConn) read() (int, error) {
-	var n int
-	var errno syscall.Errno
 	for i := range batchSize {
 		b.recv[i].Hdr.Name = (*byte)(unsafe.Pointer(&b.addr[i]))
 		b.recv[i].Hdr.Namelen = unix.SizeofSockaddrAny
 		b.recv[i].Hdr.Flags = 0
 	}
-	err := b.raw.Read(func(fd uintptr) bool {
-		r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, 0, 0, 0)
-		if e == unix.EAGAIN || e == unix.EINTR {
-			return false // wait in the netpoller
-		}
-		n, errno = int(r), e
-		return true
-	})
-	if err != nil {
+	b.got, b.errno = 0, 0
+	if err := b.raw.Read(b.recvFn); err != nil {
 		return 0, err
 	}
-	if errno != 0 {
-		return 0, fmt.Errorf("recvmmsg: %w", errno)
+	if b.errno != 0 {
+		return 0, fmt.Errorf("recvmmsg: %w", b.errno)
 	}
-	return n, nil
+	return b.got, nil
+}
+
+func (b *batchConn) recvmmsg(fd uintptr) bool {
+	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.recv[0])), batchSize, 0, 0, 0)
+	if e == unix.EAGAIN || e == unix.EINTR {
+		return false // wait in the netpoller
+	}
+	b.got, b.errno = int(r), e
+	return true
 }
 
 // write sends the first n prepared answers.
 func (b *batchConn) write(n int) error {
-	sent := 0
-	var errno syscall.Errno
-	err := b.raw.Write(func(fd uintptr) bool {
-		for sent < n {
-			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.send[sent])), uintptr(n-sent), 0, 0, 0)
-			switch e {
-			case 0:
-				sent += int(r)
-			case unix.EAGAIN:
-				return false
-			case unix.EINTR:
-			default:
-				// One bad destination fails only its own datagram: skip it.
-				errno = e
-				sent++
-			}
-		}
-		return true
-	})
-	if err != nil {
+	b.got, b.toSend, b.errno = 0, n, 0
+	if err := b.raw.Write(b.sendFn); err != nil {
 		return err
 	}
-	if errno != 0 {
-		return fmt.Errorf("sendmmsg: %w", errno)
+	if b.errno != 0 {
+		return fmt.Errorf("sendmmsg: %w", b.errno)
 	}
 	return nil
+}
+
+// sendmmsg sends from b.got up to b.toSend.
+func (b *batchConn) sendmmsg(fd uintptr) bool {
+	for b.got < b.toSend {
+		r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&b.send[b.got])), uintptr(b.toSend-b.got), 0, 0, 0)
+		switch e {
+		case 0:
+			b.got += int(r)
+		case unix.EAGAIN:
+			return false
+		case unix.EINTR:
+		default:
+			// One bad destination fails only its own datagram: skip it.
+			b.errno = e
+			b.got++
+		}
+	}
+	return true
 }
 
 // udpLoop answers on conn with recvmmsg/sendmmsg until ctx ends.

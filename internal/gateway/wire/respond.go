@@ -172,7 +172,8 @@ func (r *Responder) sizeLimit(p *query, tcp bool) int {
 func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 	res := Result{Qtype: p.qtype}
 	start := len(dst)
-	z, apexOff := r.Index.FindZone(p.name())
+	name := p.name()
+	z, apexOff := r.Index.FindZone(name)
 	if z == nil {
 		res.Rcode = dns.RcodeRefused
 		dst = r.header(dst, q, p, res.Rcode, false, 0, 0, 0)
@@ -182,14 +183,12 @@ func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 	// The apex is a suffix of the question name, so SOA owners compress to it.
 	soaOwner := uint16(headerLen + apexOff)
 
-	node := r.Index.Lookup(p.name())
-	if node == nil {
-		node = r.wildcard(p, apexOff)
-		res.Wildcard = node != nil
-	}
+	node, wild := r.find(name, apexOff, &p.wildcard)
+	res.Wildcard = wild
 	var an, ar []byte
 	var anCount, arCount uint16
 	apexSOA, apexAny := false, false
+	var ch chain
 	switch {
 	case node == nil:
 		res.Rcode = dns.RcodeNameError
@@ -205,9 +204,14 @@ func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 			apexAny = true
 			anCount += 1 + z.NS.Count
 		}
+		if node.Target != "" && p.qtype != dns.TypeCNAME && p.qtype != dns.TypeANY {
+			ch = r.follow(z, node.Target, p.qtype, &p.wildcard)
+			anCount += ch.count
+			res.Rcode = ch.rcode
+		}
 	}
 	var nsCount uint16
-	if anCount == 0 {
+	if anCount == 0 || ch.negative {
 		nsCount = 1 // RFC 2308: NXDOMAIN and NODATA carry the zone's SOA in authority.
 	}
 	dst = r.header(dst, q, p, res.Rcode, true, anCount, nsCount, arCount)
@@ -217,7 +221,14 @@ func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 	if apexAny {
 		dst = append(dst, z.NS.Wire...)
 	}
+	owner := len(dst) - start + cnameTargetOffset // where a CNAME's target name sits
 	dst = append(dst, an...)
+	for i := range ch.n {
+		at := len(dst)
+		dst = append(dst, ch.sets[i].Wire...)
+		setOwners(dst[at:], uint16(owner))
+		owner = at - start + cnameTargetOffset
+	}
 	if nsCount > 0 {
 		dst = appendSOA(dst, z, soaOwner)
 	}
@@ -232,6 +243,76 @@ func (r *Responder) answer(dst, q []byte, p *query, tcp bool) ([]byte, Result) {
 		res.Truncated = true
 	}
 	return dst, res
+}
+
+// find looks up name, else the wildcard covering it.
+func (r *Responder) find(name []byte, apexOff int, buf *[258]byte) (node *index.Node, wildcard bool) {
+	if n := r.Index.Lookup(name); n != nil {
+		return n, false
+	}
+	n := r.wildcard(name, apexOff, buf)
+	return n, n != nil
+}
+
+// maxChain bounds how many in-zone CNAMEs an answer follows (loops too).
+const maxChain = 8
+
+// cnameTargetOffset is where the target name starts inside a CNAME record
+// whose owner is a compression pointer: pointer, type, class, TTL, length.
+const cnameTargetOffset = 2 + 2 + 2 + 4 + 2
+
+// chain is what following a CNAME inside the zone adds to the answer, as an
+// authoritative server does (RFC 1034 §4.3.2 step 3a): each hop's records,
+// owned by the previous CNAME's target name.
+type chain struct {
+	n     int
+	sets  [maxChain]index.RRSet
+	count uint16
+	rcode int
+	// negative: the chain ends in NXDOMAIN or NODATA inside the zone, so the
+	// SOA goes to authority (RFC 2308 §2.1, RFC 6604).
+	negative bool
+}
+
+// follow chases target while it stays inside zone z. A target outside the
+// zone ends the chain with NOERROR: the resolver asks its own servers.
+func (r *Responder) follow(z *index.Zone, target string, qtype uint16, buf *[258]byte) chain {
+	var ch chain
+	var name [256]byte
+	for ch.n < maxChain {
+		wire := name[:copy(name[:], target)]
+		tz, apexOff := r.Index.FindZone(wire)
+		if tz != z {
+			return ch
+		}
+		node, _ := r.find(wire, apexOff, buf)
+		if node == nil {
+			ch.rcode, ch.negative = dns.RcodeNameError, true
+			return ch
+		}
+		set := rrset(node, qtype)
+		if set.Count == 0 {
+			ch.negative = true // NODATA
+			return ch
+		}
+		ch.sets[ch.n] = set
+		ch.n++
+		ch.count += set.Count
+		if node.Target == "" {
+			return ch
+		}
+		target = node.Target
+	}
+	return ch
+}
+
+// setOwners points the owner of every record in rrs (each owned by a
+// compression pointer) at message offset owner.
+func setOwners(rrs []byte, owner uint16) {
+	for i := 0; i+12 <= len(rrs); {
+		binary.BigEndian.PutUint16(rrs[i:], 0xC000|owner)
+		i += 12 + int(binary.BigEndian.Uint16(rrs[i+10:]))
+	}
 }
 
 // rrset picks the records for qtype; a CNAME answers every type but its
@@ -255,11 +336,10 @@ func rrset(n *index.Node, qtype uint16) index.RRSet {
 // wildcard finds the most specific "*.<ancestor>" node within the zone. A
 // wildcard covers names any number of labels below it (Gateway API listener
 // semantics), and only names that do not exist themselves.
-func (r *Responder) wildcard(p *query, apexOff int) *index.Node {
-	name := p.name()
+func (r *Responder) wildcard(name []byte, apexOff int, buf *[258]byte) *index.Node {
 	for off := 1 + int(name[0]); off <= apexOff; off += 1 + int(name[off]) {
 		suffix := name[off:]
-		w := p.wildcard[:0]
+		w := buf[:0]
 		w = append(w, 1, '*')
 		w = append(w, suffix...)
 		if n := r.Index.Lookup(w); n != nil {

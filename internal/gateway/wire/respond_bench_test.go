@@ -29,6 +29,9 @@ func benchIndex(b *testing.B) *index.Index {
 	if err := ix.Apply("ingress/default/big", []index.Endpoint{{Name: "big.gw.example.com", Addrs: big}}); err != nil {
 		b.Fatal(err)
 	}
+	if err := ix.Apply("service/default/alias", []index.Endpoint{{Name: "alias.gw.example.com", CNAME: "app-04242.gw.example.com"}}); err != nil {
+		b.Fatal(err)
+	}
 	return ix
 }
 
@@ -46,6 +49,8 @@ func BenchmarkRespond(b *testing.B) {
 		{"hit/A/mixed-case", ask("App-04242.GW.example.com.", dns.TypeA), false},
 		{"hit/A/edns", edns(ask("app-04242.gw.example.com.", dns.TypeA)), false},
 		{"hit/wildcard", ask("x.apps.gw.example.com.", dns.TypeA), false},
+		{"cname/out-of-zone", ask("redis.gw.example.com.", dns.TypeA), false},
+		{"cname/chased-in-zone", ask("alias.gw.example.com.", dns.TypeA), false},
 		{"nodata/TXT", ask("app-04242.gw.example.com.", dns.TypeTXT), false},
 		{"nxdomain", ask("missing-04242.gw.example.com.", dns.TypeA), false},
 		{"nxdomain/edns", edns(ask("missing-04242.gw.example.com.", dns.TypeA)), false},
