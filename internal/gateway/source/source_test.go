@@ -45,7 +45,9 @@ func ingress(name string, class *string, annotations, lbls map[string]string, ho
 }
 
 func TestIngressEndpoints(t *testing.T) {
-	ip := func(s string) networkingv1.IngressLoadBalancerIngress { return networkingv1.IngressLoadBalancerIngress{IP: s} }
+	ip := func(s string) networkingv1.IngressLoadBalancerIngress {
+		return networkingv1.IngressLoadBalancerIngress{IP: s}
+	}
 	host := func(s string) networkingv1.IngressLoadBalancerIngress {
 		return networkingv1.IngressLoadBalancerIngress{Hostname: s}
 	}
@@ -262,4 +264,3 @@ func TestTransform(t *testing.T) {
 		t.Errorf("route rules kept: %d", len(r.Spec.Rules))
 	}
 }
-
