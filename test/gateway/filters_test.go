@@ -92,8 +92,6 @@ func TestClassFilters(t *testing.T) {
 	createClassedIngress(t, ctx, cs, ingressSpec{name: "legacy", host: "legacy.gw.example.com", ip: "10.0.1.2", annoClass: "public"})
 	createClassedIngress(t, ctx, cs, ingressSpec{name: "internal", host: "internal.gw.example.com", ip: "10.0.1.3", class: "internal"})
 	createClassedIngress(t, ctx, cs, ingressSpec{name: "noclass", host: "noclass.gw.example.com", ip: "10.0.1.4"})
-	// The spec field wins over the legacy annotation.
-	createClassedIngress(t, ctx, cs, ingressSpec{name: "both", host: "both.gw.example.com", ip: "10.0.1.5", class: "internal", annoClass: "public"})
 	createClassedGatewayAndRoute(t, ctx, gc, "edge-gw", "edge", "10.20.1.1", "a.edge.gw.example.com")
 	createClassedGatewayAndRoute(t, ctx, gc, "other-gw", "other", "10.20.1.2", "a.other.gw.example.com")
 
@@ -102,7 +100,6 @@ func TestClassFilters(t *testing.T) {
 		"legacy.gw.example.com.":   "A 10.0.1.2",
 		"internal.gw.example.com.": "",
 		"noclass.gw.example.com.":  "",
-		"both.gw.example.com.":     "",
 		"a.edge.gw.example.com.":   "A 10.20.1.1",
 		"a.other.gw.example.com.":  "",
 	})
