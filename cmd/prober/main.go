@@ -24,6 +24,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/dnsfailover/dnsfailover/internal/clients"
 	"github.com/dnsfailover/dnsfailover/internal/health"
@@ -33,6 +34,8 @@ import (
 
 func main() {
 	log := logging.New(os.Stdout)
+	// client-go (leader election, informers) logs through klog: same JSON lines.
+	klog.SetSlogLogger(log.With("component", "client-go"))
 	if err := run(log); err != nil {
 		log.Error("prober failed", "err", err)
 		os.Exit(1)

@@ -40,8 +40,8 @@ func (a Assessment) String() string {
 	return fmt.Sprintf("endpoint=%s fresh=%d agree=%d healthy=%d failing=%d down=%t", a.Endpoint, a.Fresh, a.Agree, a.Healthy, a.Failing, a.Down)
 }
 
-// Assess applies the policy. Observations that are stale (neither renewed
-// nor observed within Freshness of now), or that name no endpoint, never
+// Assess applies the policy. Observations that are stale (not renewed
+// within Freshness of now), or that name no endpoint, never
 // count; nor do observations of another endpoint than the one most fresh
 // replicas see (a replica with a stale DNS answer must not vote about the
 // new primary). Since Quorum is a majority of the configured replicas, at
@@ -51,11 +51,11 @@ func Assess(views []View, now time.Time, p Policy) Assessment {
 	byEndpoint := map[string]int{}
 	var fresh []View
 	for _, v := range views {
-		seen := v.Renewed
-		if v.Obs.ObservedAt.Before(seen) {
-			seen = v.Obs.ObservedAt // the older of the two: both must be recent
-		}
-		if seen.IsZero() || now.Sub(seen) > p.Freshness || v.Obs.Endpoint == "" {
+		// Renewed is on the leader's clock (see leader.evaluate), never the
+		// replica's ObservedAt: skew between nodes must not decide freshness.
+		// A replica writes its Lease only after a whole probe round, so a
+		// renewed Lease always carries a new observation.
+		if v.Renewed.IsZero() || now.Sub(v.Renewed) > p.Freshness || v.Obs.Endpoint == "" {
 			continue
 		}
 		fresh = append(fresh, v)

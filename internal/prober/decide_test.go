@@ -66,10 +66,10 @@ func TestAssess(t *testing.T) {
 				t.Errorf("%v", a)
 			}
 		}},
-		{"an observation renewed recently but observed long ago is stale", []View{
-			{Identity: "a", Renewed: fresh, Obs: Observation{Endpoint: ep, Failures: 9, FirstFailure: t0, ObservedAt: stale}},
+		{"freshness is the leader's clock, not the replica's", []View{
+			{Identity: "a", Renewed: fresh, Obs: Observation{Endpoint: ep, Failures: 9, FirstFailure: t0, ObservedAt: now.Add(-time.Hour)}},
 			failing("b", 9, t0, fresh), ok("c", fresh),
-		}, false, nil},
+		}, true, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
