@@ -61,7 +61,7 @@ type Index struct {
 
 	mu      sync.Mutex
 	objects map[string][]record          // object key -> its records
-	contrib map[string]map[string]record // name -> object key -> record
+	contrib map[string]contributions // name -> each object's records
 	entRefs map[string]int               // name -> number of data names below it
 
 	dataNames  atomic.Int64
@@ -85,7 +85,7 @@ func New(zones []ZoneConfig) (*Index, error) {
 		zones:   map[string]*Zone{},
 		seed:    maphash.MakeSeed(),
 		objects: map[string][]record{},
-		contrib: map[string]map[string]record{},
+		contrib: map[string]contributions{},
 		entRefs: map[string]int{},
 		now:     time.Now,
 	}
@@ -184,22 +184,18 @@ func (ix *Index) Apply(key string, eps []Endpoint) error {
 	}
 	touched := map[string]bool{}
 	for _, r := range old {
-		delete(ix.contrib[r.name], key)
+		ix.contrib[r.name] = ix.contrib[r.name].without(key)
 		touched[r.name] = true
 	}
 	for _, r := range recs {
 		c := ix.contrib[r.name]
-		if c == nil {
-			c = map[string]record{}
-			ix.contrib[r.name] = c
-		}
-		if prev, ok := c[key]; ok { // several endpoints of one object for one name
+		if prev, ok := c.get(key); ok { // several endpoints of one object for one name
 			r.addrs = append(slices.Clone(prev.addrs), r.addrs...)
 			if r.cname == "" {
 				r.cname = prev.cname
 			}
 		}
-		c[key] = r
+		ix.contrib[r.name] = c.put(key, r)
 		touched[r.name] = true
 	}
 	if len(recs) == 0 {
@@ -268,7 +264,8 @@ func (ix *Index) buildNode(name string) *Node {
 	n := &Node{Zone: z, Apex: off == 0}
 	var addrs []netip.Addr
 	var cnames []string
-	for _, r := range ix.contrib[name] {
+	for _, c := range ix.contrib[name] {
+		r := c.rec
 		addrs = append(addrs, r.addrs...)
 		if r.cname != "" {
 			cnames = append(cnames, r.cname)
@@ -296,7 +293,16 @@ func (ix *Index) buildNode(name string) *Node {
 		n.Target = cnames[0]
 	}
 	n.Any.Count = n.A.Count + n.AAAA.Count + n.CNAME.Count
-	n.Any.Wire = slices.Concat(n.A.Wire, n.AAAA.Wire, n.CNAME.Wire)
+	switch n.Any.Count {
+	case n.A.Count:
+		n.Any.Wire = n.A.Wire // one set only: share its bytes
+	case n.AAAA.Count:
+		n.Any.Wire = n.AAAA.Wire
+	case n.CNAME.Count:
+		n.Any.Wire = n.CNAME.Wire
+	default:
+		n.Any.Wire = slices.Concat(n.A.Wire, n.AAAA.Wire, n.CNAME.Wire)
+	}
 	return n
 }
 
