@@ -60,9 +60,9 @@ type Index struct {
 	shards [numShards]atomic.Pointer[shardMap]
 
 	mu      sync.Mutex
-	objects map[string][]record          // object key -> its records
+	objects map[string][]record      // object key -> its records
 	contrib map[string]contributions // name -> each object's records
-	entRefs map[string]int               // name -> number of data names below it
+	entRefs map[string]int           // name -> number of data names below it
 
 	dataNames  atomic.Int64
 	lastUpdate atomic.Int64 // unix nanos
