@@ -24,9 +24,8 @@ import (
 )
 
 var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
+	buildMu    sync.Mutex
+	buildCache = map[string]string{} // package -> binary
 )
 
 // Binary builds cmd/gateway once per test process and returns its path;
@@ -36,25 +35,31 @@ func Binary(t testing.TB) string {
 	if bin := os.Getenv("GATEWAY_BINARY"); bin != "" {
 		return bin
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gateway-bin-")
-		if err != nil {
-			buildErr = fmt.Errorf("temp dir: %w", err)
-			return
-		}
-		buildPath = filepath.Join(dir, "gateway")
-		_, self, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(self), "..", "..", "..")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/gateway")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/gateway: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	return Build(t, "./cmd/gateway")
+}
+
+// Build builds the main package pkg (relative to the module root) once per
+// test process and returns the binary's path.
+func Build(t testing.TB, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := buildCache[pkg]; ok {
+		return bin
 	}
-	return buildPath
+	dir, err := os.MkdirTemp("", "gateway-bin-")
+	if err != nil {
+		t.Fatalf("temp dir: %v", err)
+	}
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	_, self, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "build", "-o", bin, pkg)
+	cmd.Dir = filepath.Join(filepath.Dir(self), "..", "..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	buildCache[pkg] = bin
+	return bin
 }
 
 // Process is a running gateway binary.
@@ -81,6 +86,9 @@ type Options struct {
 	CPUs string
 	// Env is added to the environment (e.g. GOMAXPROCS=1).
 	Env []string
+	// Binary replaces the gateway binary (e.g. a reference server that logs
+	// the same "gateway listening" line).
+	Binary string
 }
 
 // Start runs the gateway and waits (up to 30 s) for its listening line. The
@@ -97,7 +105,10 @@ func Start(t testing.TB, o Options) *Process {
 	if !hasFlag(args, "log-level") {
 		args = append(args, "--log-level", "info")
 	}
-	bin := Binary(t)
+	bin := o.Binary
+	if bin == "" {
+		bin = Binary(t)
+	}
 	var cmd *exec.Cmd
 	if o.CPUs != "" {
 		cmd = exec.Command("taskset", append([]string{"-c", o.CPUs, bin}, args...)...)
