@@ -10,7 +10,7 @@ usage() {
 Usage: scripts/publish-failover.sh --project=ID --record=NAME --reason=TEXT [options]
        scripts/publish-failover.sh --project=ID --message='{"record":"...",...}' [--dry-run]
 
-Publishes {"record","target","mode","reason","dry_run","request_id"} to the
+Publishes {"record","target","from","mode","reason","dry_run","request_id"} to the
 requests topic. The request is checked first with the request function's
 rules (internal/request): known fields only; record, mode and reason required;
 mode planned or emergency; target a Memorystore instance path
@@ -109,20 +109,19 @@ def address: ipv4 or ipv6
   or (test("^\\[[0-9A-Fa-f:.]+\\]:[0-9]+$") and (ltrimstr("[") | split("]:") | (.[0] | ipv6) and (.[1] | port)));
 def unusable: test("^(0\\.0\\.0\\.0|255\\.255\\.255\\.255|2(2[4-9]|3[0-9])\\.[0-9.]+|::|\\[::\\]|[Ff][Ff][0-9A-Fa-f]{2}:[0-9A-Fa-f:.]*)(:[0-9]+)?$");
 def instance: test("^projects/[a-z0-9][a-z0-9.:-]{0,62}/locations/[a-z][a-z0-9-]{0,62}/instances/[a-z]([a-z0-9-]{0,38}[a-z0-9])?$");
+def badplace: (type != "string") or ((startswith("projects/") | not) and (address | not))
+  or (startswith("projects/") and (instance | not)) or unusable;
 def dnsname: test("^([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.)*[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\\.?$") and length <= 254;
 if type != "object" then "the request must be a JSON object"
 else
-  (keys[] | select(IN("record","target","mode","reason","dry_run","request_id") | not) | "unknown field \"\(.)\""),
+  (keys[] | select(IN("record","target","from","mode","reason","dry_run","request_id") | not) | "unknown field \"\(.)\""),
   (if (.record // "") == "" then "record is required"
    elif (.record | type) != "string" or (.record | dnsname | not) then "record must be a DNS name, got \(.record | tojson)"
    else empty end),
   (if (.mode // "") == "" then "mode is required: planned or emergency"
    elif (.mode | IN("planned","emergency") | not) then "mode must be planned or emergency, got \(.mode | tojson)" else empty end),
-  (if has("target") and .target != "" and .target != null and ((.target | type) != "string"
-       or (.target | startswith("projects/") | if . then false else true end) and (.target | address | not)
-       or (.target | startswith("projects/")) and (.target | instance | not)
-       or (.target | unusable))
-   then "target must be projects/P/locations/R/instances/I or a usable IP address (optional :port), got \(.target | tojson)" else empty end),
+  (["target", "from"][] as $f | select(has($f) and .[$f] != "" and .[$f] != null and (.[$f] | badplace))
+   | "\($f) must be projects/P/locations/R/instances/I or a usable IP address (optional :port), got \(.[$f] | tojson)"),
   (if (.reason // "") | (type != "string" or test("^\\s*$")) then "reason is required: say why, it goes into the audit trail"
    elif (.reason | length) > 500 then "reason is longer than 500 characters" else empty end),
   (if has("dry_run") and (.dry_run | type) != "boolean" then "dry_run must be true or false" else empty end),

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 
-	"github.com/dnsfailover/dnsfailover/internal/config"
 	"github.com/dnsfailover/dnsfailover/internal/dnsrec"
 	"github.com/dnsfailover/dnsfailover/internal/health"
 )
@@ -35,13 +33,14 @@ func (r *run) movedAway(ctx context.Context, a *dnsrec.RecordSet, st *State) boo
 	return false
 }
 
-// addressOf resolves an instance name (through Memorystore) or an IP.
+// addressOf resolves an instance name (through Memorystore) or an IP[:port].
 func (e *Engine) addressOf(ctx context.Context, name string) (string, error) {
-	if a, err := netip.ParseAddr(name); err == nil {
-		return a.String(), nil
+	t, err := health.ParseTarget(name, 0)
+	if err != nil {
+		return "", err
 	}
-	if !config.IsInstanceName(name) {
-		return "", fmt.Errorf("%q is neither an instance name nor an IP", name)
+	if !t.IsInstance() {
+		return t.Addr.String(), nil
 	}
 	if e.d.Lookup == nil {
 		return "", errors.New("no Memorystore lookup configured")

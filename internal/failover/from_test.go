@@ -2,6 +2,8 @@ package failover_test
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"slices"
 	"testing"
 	"time"
@@ -22,8 +24,13 @@ func TestLateIncidentAboutALeftInstanceIsNoop(t *testing.T) {
 	if err != nil || res.Outcome != failover.OutcomeNoop {
 		t.Fatalf("late incident: outcome %q err %v, want noop", res.Outcome, err)
 	}
+	// The prober names the primary it saw fail by address and port.
+	res, err = e.Run(ctxTimeout(t, 10*time.Second), failover.Request{ID: "prober:x:1", Source: "prober", Record: recordFQD, From: net.JoinHostPort(hostA, strconv.Itoa(f.port)), Mode: failover.Emergency})
+	if err != nil || res.Outcome != failover.OutcomeNoop {
+		t.Fatalf("late prober request: outcome %q err %v, want noop", res.Outcome, err)
+	}
 	if f.snapshot(t) != before {
-		t.Error("late incident changed the zone")
+		t.Error("late requests changed the zone")
 	}
 	// Its record is still found for the incident's close, through the state.
 	got, err := e.InstanceRecords(context.Background(), instA)

@@ -155,7 +155,7 @@ func (l *leader) act(ctx context.Context, rs *recordState, a Assessment, now tim
 	}
 	l.open[rs.label] = ep
 	m := request.Manual{
-		Record: rs.cfg.Name, Mode: string(failover.Emergency), RequestID: ep.ID,
+		Record: rs.cfg.Name, From: a.Endpoint, Mode: string(failover.Emergency), RequestID: ep.ID,
 		Reason: fmt.Sprintf("prober quorum: %d of %d replicas failed to reach primary %s %d times in a row since %s",
 			a.Failing, p.Config.Replicas, a.Endpoint, p.Config.Failures, a.FirstFailure.UTC().Format(time.RFC3339)),
 	}

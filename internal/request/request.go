@@ -22,6 +22,7 @@ import (
 type Manual struct {
 	Record    string `json:"record"`
 	Target    string `json:"target,omitempty"` // instance name or IP[:port]; empty = best healthy configured target
+	From      string `json:"from,omitempty"`   // instance name or IP[:port] being failed away from; the request is a no-op once the record points elsewhere
 	Mode      string `json:"mode"`             // planned | emergency
 	Reason    string `json:"reason"`
 	DryRun    bool   `json:"dry_run,omitempty"`
@@ -37,6 +38,7 @@ const (
 	SourceManual    = "manual"
 	fieldRecord     = "record"
 	fieldTarget     = "target"
+	fieldFrom       = "from"
 	fieldMode       = "mode"
 	fieldReason     = "reason"
 	fieldDryRun     = "dry_run"
@@ -115,6 +117,8 @@ func Decode(data []byte) (*Manual, error) {
 			dst = &m.Record
 		case fieldTarget:
 			dst = &m.Target
+		case fieldFrom:
+			dst = &m.From
 		case fieldMode:
 			dst = &m.Mode
 		case fieldReason:
@@ -124,7 +128,7 @@ func Decode(data []byte) (*Manual, error) {
 		case fieldDryRun:
 			dst = &m.DryRun
 		default:
-			probs = append(probs, FieldError{f.name, "unknown field (allowed: record, target, mode, reason, dry_run, request_id)"})
+			probs = append(probs, FieldError{f.name, "unknown field (allowed: record, target, from, mode, reason, dry_run, request_id)"})
 			continue
 		}
 		if p := decodeValue(f, dst); p != nil {
@@ -218,11 +222,14 @@ func (m *Manual) Validate() error {
 	case !recordRe.MatchString(m.Record):
 		add(fieldRecord, "%q is not a DNS name", m.Record)
 	}
-	if m.Target != "" {
-		if strings.TrimSpace(m.Target) != m.Target {
-			add(fieldTarget, "%q has leading or trailing spaces", m.Target)
-		} else if _, err := health.ParseTarget(m.Target, 0); err != nil {
-			add(fieldTarget, "%v", err)
+	for _, f := range []struct{ name, v string }{{fieldTarget, m.Target}, {fieldFrom, m.From}} {
+		if f.v == "" {
+			continue
+		}
+		if strings.TrimSpace(f.v) != f.v {
+			add(f.name, "%q has leading or trailing spaces", f.v)
+		} else if _, err := health.ParseTarget(f.v, 0); err != nil {
+			add(f.name, "%v", err)
 		}
 	}
 	switch failover.Mode(m.Mode) {
@@ -259,6 +266,7 @@ func (m *Manual) Failover(fallbackID string) failover.Request {
 		Source: SourceManual,
 		Record: m.Record,
 		Target: m.Target,
+		From:   m.From,
 		Mode:   failover.Mode(m.Mode),
 		Action: failover.ActionFailover,
 		Reason: m.Reason,

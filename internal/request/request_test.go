@@ -36,6 +36,8 @@ var samples = []sample{
 	{"ip target with port, dry run", `{` + rec + `,"target":"10.20.0.4:6378",` + mode + `,` + why + `,"dry_run":true}`, "-", false},
 	{"ipv4 no port", `{` + rec + `,"target":"10.20.0.4",` + mode + `,` + why + `}`, "-", false},
 	{"ipv6 bracketed", `{` + rec + `,"target":"[fd00::4]:6379",` + mode + `,` + why + `}`, "-", false},
+	{"from ip with port", `{` + rec + `,"from":"10.20.0.3:6378","mode":"emergency",` + why + `,"request_id":"prober-1"}`, "-", false},
+	{"from instance", `{` + rec + `,"from":"projects/acme-prod/locations/europe-west4/instances/cache-primary","mode":"emergency",` + why + `}`, "-", false},
 	{"no trailing dot", `{"record":"redis.example",` + mode + `,` + why + `,"dry_run":false}`, "-", false},
 	{"reason of 500 runes", `{` + rec + `,` + mode + `,"reason":"` + strings.Repeat("é", 500) + `"}`, "-", false},
 
@@ -49,6 +51,8 @@ var samples = []sample{
 	{"target port out of range", `{` + rec + `,"target":"10.0.0.1:70000",` + mode + `,` + why + `}`, "target", false},
 	{"target octet out of range", `{` + rec + `,"target":"10.0.0.256",` + mode + `,` + why + `}`, "target", false},
 	{"target unspecified", `{` + rec + `,"target":"0.0.0.0",` + mode + `,` + why + `}`, "target", true},
+	{"from hostname", `{` + rec + `,"from":"redis.example.com",` + mode + `,` + why + `}`, "from", false},
+	{"from number", `{` + rec + `,"from":5,` + mode + `,` + why + `}`, "from", false},
 	{"target null", `{` + rec + `,"target":null,` + mode + `,` + why + `}`, "target", false},
 	{"mode missing", `{` + rec + `,` + why + `}`, "mode", false},
 	{"mode unknown", `{` + rec + `,"mode":"yolo",` + why + `}`, "mode", false},
@@ -200,12 +204,12 @@ func TestSchemaMirrorsGoConstants(t *testing.T) {
 }
 
 func TestFailoverRequest(t *testing.T) {
-	m, err := Decode([]byte(`{"record":"r.example.","target":"10.1.2.3","mode":"emergency","reason":"x","dry_run":true}`))
+	m, err := Decode([]byte(`{"record":"r.example.","target":"10.1.2.3","from":"10.1.2.2:6379","mode":"emergency","reason":"x","dry_run":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := m.Failover("msg-7")
-	want := failover.Request{ID: "msg-7", Source: "manual", Record: "r.example.", Target: "10.1.2.3", Mode: failover.Emergency,
+	want := failover.Request{ID: "msg-7", Source: "manual", Record: "r.example.", Target: "10.1.2.3", From: "10.1.2.2:6379", Mode: failover.Emergency,
 		Action: failover.ActionFailover, Reason: "x", DryRun: true}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
