@@ -11,8 +11,8 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
 	"github.com/dnsfailover/dnsfailover/internal/failover"
-	"github.com/dnsfailover/dnsfailover/internal/report"
 	"github.com/dnsfailover/dnsfailover/internal/pubsubemu"
+	"github.com/dnsfailover/dnsfailover/internal/report"
 )
 
 // The result event reaches a subscriber through Google's own Pub/Sub

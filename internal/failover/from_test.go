@@ -3,8 +3,8 @@ package failover_test
 import (
 	"context"
 	"net"
-	"strconv"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
