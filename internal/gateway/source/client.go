@@ -62,7 +62,7 @@ func NewClients(cfg *rest.Config) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	gateway, err := client(gatewayv1.SchemeGroupVersion, "/apis")
+	gateway, err := client(schema.GroupVersion{Group: gatewayv1.GroupName, Version: "v1"}, "/apis")
 	if err != nil {
 		return nil, err
 	}
