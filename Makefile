@@ -17,18 +17,22 @@ CLUSTER         ?= $(ENVIRONMENT)
 OVERLAY         ?= $(ENVIRONMENT)-gke
 IMAGE_REPO      ?= $(REGION)-docker.pkg.dev/$(PROJECT)/dnsfailover
 IMAGE_TAG       ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
-IMAGE           ?= $(IMAGE_REPO)/gateway:$(IMAGE_TAG)
+# What `make image` pushes (it prints the digest-pinned references as
+# GATEWAY_IMAGE=... and PROBER_IMAGE=..., ready to pass to make deploy-cluster).
+GATEWAY_IMAGE   ?= $(IMAGE_REPO)/gateway:$(IMAGE_TAG)
+PROBER_IMAGE    ?= $(IMAGE_REPO)/prober:$(IMAGE_TAG)
 KO_VERSION      ?= v0.18.1
 DRY_RUN         ?=
 
 dry_run_flag := $(if $(DRY_RUN),--dry-run,)
 staticcheck := $(shell command -v staticcheck 2>/dev/null || echo "$$($(GO) env GOPATH)/bin/staticcheck")
 
-.PHONY: help setup demo test e2e bench lint fuzz deploy-functions deploy-gateway image
+.PHONY: help setup demo test e2e bench lint fuzz deploy-functions deploy-cluster deploy-gateway image
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][-a-z0-9]*:.*## / {printf "  %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "Variables: PROJECT REGION ENVIRONMENT SERVICE_ACCOUNT VPC_CONNECTOR CLUSTER OVERLAY IMAGE FUZZTIME DRY_RUN=1"
+	@echo "Variables: PROJECT REGION ENVIRONMENT SERVICE_ACCOUNT VPC_CONNECTOR CLUSTER OVERLAY IMAGE_REPO IMAGE_TAG"
+	@echo "           GATEWAY_IMAGE PROBER_IMAGE FUZZTIME DRY_RUN=1"
 
 setup: ## Install Debian packages, kube-apiserver/etcd and staticcheck (scripts/dev-setup.sh)
 	scripts/dev-setup.sh
@@ -60,10 +64,16 @@ deploy-functions: ## Deploy both Cloud Functions (scripts/deploy-functions.sh)
 	scripts/deploy-functions.sh --project=$(PROJECT) --region=$(REGION) --environment=$(ENVIRONMENT) \
 		--service-account=$(SERVICE_ACCOUNT) --vpc-connector=$(VPC_CONNECTOR) $(dry_run_flag)
 
-image: ## Build and push the gateway image with ko (prints the image digest)
-	KO_DOCKER_REPO=$(IMAGE_REPO)/gateway $(GO) run github.com/google/ko@$(KO_VERSION) build \
-		--bare --tags=$(IMAGE_TAG) --platform=linux/amd64 ./cmd/gateway
+image: ## Build and push the gateway and prober images with ko; prints GATEWAY_IMAGE=ref@digest PROBER_IMAGE=ref@digest
+	@gateway="$$(KO_DOCKER_REPO=$(IMAGE_REPO)/gateway $(GO) run github.com/google/ko@$(KO_VERSION) build \
+		--bare --tags=$(IMAGE_TAG) --platform=linux/amd64 ./cmd/gateway)"; \
+	prober="$$(KO_DOCKER_REPO=$(IMAGE_REPO)/prober $(GO) run github.com/google/ko@$(KO_VERSION) build \
+		--bare --tags=$(IMAGE_TAG) --platform=linux/amd64 ./cmd/prober)"; \
+	echo "GATEWAY_IMAGE=$$gateway"; \
+	echo "PROBER_IMAGE=$$prober"
 
-deploy-gateway: ## Render OVERLAY with IMAGE and apply it to CLUSTER (scripts/deploy-gateway.sh)
-	scripts/deploy-gateway.sh --overlay=$(OVERLAY) --image=$(IMAGE) --project=$(PROJECT) \
-		--region=$(REGION) --cluster=$(CLUSTER) $(dry_run_flag)
+deploy-cluster: ## Render OVERLAY with GATEWAY_IMAGE and PROBER_IMAGE, apply it to CLUSTER (scripts/deploy-cluster.sh)
+	scripts/deploy-cluster.sh --overlay=$(OVERLAY) --gateway-image=$(GATEWAY_IMAGE) --prober-image=$(PROBER_IMAGE) \
+		--project=$(PROJECT) --region=$(REGION) --cluster=$(CLUSTER) $(dry_run_flag)
+
+deploy-gateway: deploy-cluster ## Same as deploy-cluster (the overlay holds the gateway and the prober)

@@ -73,7 +73,7 @@ func TestCloudBuildStepsExistAndSubstitutionsAreDeclared(t *testing.T) {
 	cb := loadCloudBuild(t)
 	root := repoRoot(t)
 	targets := makeTargets(t)
-	for _, want := range []string{"help", "setup", "demo", "test", "e2e", "bench", "lint", "fuzz", "deploy-functions", "deploy-gateway", "image"} {
+	for _, want := range []string{"help", "setup", "demo", "test", "e2e", "bench", "lint", "fuzz", "deploy-functions", "deploy-cluster", "deploy-gateway", "image"} {
 		if !slices.Contains(targets, want) {
 			t.Errorf("Makefile has no %s target", want)
 		}
@@ -160,7 +160,7 @@ func TestCloudBuildStepsExistAndSubstitutionsAreDeclared(t *testing.T) {
 			t.Errorf("substitution %s is never used", name)
 		}
 	}
-	for _, want := range []string{"test", "image", "deploy-functions", "deploy-gateway"} {
+	for _, want := range []string{"test", "image", "deploy-functions", "deploy-cluster"} {
 		if !ids[want] {
 			t.Errorf("no %s step", want)
 		}

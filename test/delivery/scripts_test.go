@@ -497,54 +497,6 @@ func checkPrintedService(t *testing.T, stdout, externalName string) {
 	}
 }
 
-func TestDeployGatewayDryRun(t *testing.T) {
-	s := newStubs(t, "gcloud", "kubectl")
-	args := []string{"--overlay=staging-gke", "--project=acme-staging", "--region=europe-west1", "--cluster=staging",
-		"--image=europe-west1-docker.pkg.dev/acme-staging/dnsfailover/gateway@sha256:" + strings.Repeat("ab", 32), "--dry-run"}
-	r := s.runScript("scripts/deploy-gateway.sh", args...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
-	}
-	if calls := s.calls(); len(calls) != 0 {
-		t.Errorf("--dry-run called %q", calls)
-	}
-	cmds := append(printedCommands(t, r.stdout, "gcloud "), printedCommands(t, r.stdout, "kubectl ")...)
-	if len(cmds) != 2 {
-		t.Fatalf("printed %q", cmds)
-	}
-	wantCreds := []string{"gcloud", "container", "clusters", "get-credentials", "staging", "--project=acme-staging",
-		"--location=europe-west1", "--quiet"}
-	if !reflect.DeepEqual(cmds[0], wantCreds) {
-		t.Errorf("credentials command %q, want %q", cmds[0], wantCreds)
-	}
-	if got := cmds[1][:5]; !reflect.DeepEqual(got, []string{"kubectl", "apply", "--server-side", "--field-manager=dnsfailover-deploy", "-k"}) {
-		t.Errorf("apply command %q", cmds[1])
-	}
-	for _, want := range []string{"resources:\n  - ../", "/infra/k8s/overlays/staging-gke\n", "name: dnsfailover-gateway",
-		"newName: europe-west1-docker.pkg.dev/acme-staging/dnsfailover/gateway", "digest: sha256:abab"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("generated kustomization lacks %q:\n%s", want, r.stderr)
-		}
-	}
-
-	for name, bad := range map[string]string{
-		"unknown overlay": "--overlay=qa-gke",
-		"bad image":       "--image=gateway",
-	} {
-		s.reset()
-		a := slices.Clone(args)
-		for i := range a {
-			if strings.HasPrefix(a[i], strings.SplitN(bad, "=", 2)[0]+"=") {
-				a[i] = bad
-			}
-		}
-		r := s.runScript("scripts/deploy-gateway.sh", a...)
-		if r.code != 2 || len(s.calls()) != 0 {
-			t.Errorf("%s: exit %d, calls %q", name, r.code, s.calls())
-		}
-	}
-}
-
 // minimalPath holds only what a script may use besides the stubs.
 func minimalPath(t *testing.T, s *stubs, tools ...string) string {
 	t.Helper()

@@ -48,6 +48,7 @@ type stubs struct {
 	dir string
 	bin string
 	n   int
+	env []string // extra environment of the scripts run
 }
 
 func newStubs(t testing.TB, commands ...string) *stubs {
@@ -66,6 +67,15 @@ func newStubs(t testing.TB, commands ...string) *stubs {
 func (s *stubs) add(command string) {
 	s.t.Helper()
 	if err := os.WriteFile(filepath.Join(s.bin, command), []byte(stubScript), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// addScript installs a stub with its own body (after the shebang); it should
+// still record its argv like stubScript does.
+func (s *stubs) addScript(command, body string) {
+	s.t.Helper()
+	if err := os.WriteFile(filepath.Join(s.bin, command), []byte("#!/bin/bash\n"+body), 0o755); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -134,7 +144,7 @@ func (s *stubs) runScriptPath(path, script string, args ...string) result {
 	s.t.Helper()
 	cmd := exec.Command(filepath.Join(repoRoot(s.t), script), args...)
 	cmd.Dir = s.t.TempDir() // the scripts must not depend on the caller's directory
-	cmd.Env = append(os.Environ(), "PATH="+path, "STUB_DIR="+s.dir)
+	cmd.Env = append(append(os.Environ(), s.env...), "PATH="+path, "STUB_DIR="+s.dir)
 	cmd.Stdin = nil
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

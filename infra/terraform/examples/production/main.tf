@@ -42,6 +42,10 @@ module "dnsfailover" {
   create_vpc_connector = true
   vpc_connector_cidr   = var.vpc_connector_cidr
   create_memorystore   = var.create_memorystore
+
+  # The in-cluster prober publishes to the requests topic as its own account.
+  create_prober_identity = true
+  gke_project_id         = var.gke_project_id
   memorystore = {
     standby_region = "europe-west4" # cross-region standby: the case a DNS swap exists for
   }

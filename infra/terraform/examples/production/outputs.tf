@@ -12,3 +12,8 @@ output "functions_service_account" {
   description = "Runtime service account of the functions."
   value       = module.dnsfailover.functions_service_account
 }
+
+output "prober_service_account" {
+  description = "The prober's Google service account: the iam.gke.io/gcp-service-account annotation in infra/k8s/overlays/production-gke."
+  value       = module.dnsfailover.prober_service_account
+}

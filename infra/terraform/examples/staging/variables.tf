@@ -37,3 +37,9 @@ variable "create_memorystore" {
   type        = bool
   default     = false
 }
+
+variable "gke_project_id" {
+  description = "Project of the GKE cluster that runs the prober, when not project_id (its Workload Identity pool)."
+  type        = string
+  default     = null
+}

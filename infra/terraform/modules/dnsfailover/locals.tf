@@ -19,4 +19,9 @@ locals {
   }
 
   memorystore_standby_region = coalesce(var.memorystore.standby_region, var.region)
+
+  # The prober's Kubernetes ServiceAccount in the GKE project's workload pool.
+  prober_workload_identity_member = format("serviceAccount:%s.svc.id.goog[%s/%s]",
+    coalesce(var.gke_project_id, var.project_id),
+    var.prober_kubernetes_namespace, var.prober_kubernetes_service_account)
 }

@@ -18,6 +18,16 @@ output "trigger_service_account" {
   value       = google_service_account.trigger.email
 }
 
+output "prober_service_account" {
+  description = "The prober's Google service account: the iam.gke.io/gcp-service-account annotation of its Kubernetes ServiceAccount in infra/k8s/overlays (null when not created)."
+  value       = try(google_service_account.prober[0].email, null)
+}
+
+output "prober_workload_identity_member" {
+  description = "The Kubernetes ServiceAccount allowed to act as the prober's Google service account (null when not created)."
+  value       = var.create_prober_identity ? local.prober_workload_identity_member : null
+}
+
 output "vpc_connector" {
   description = "VPC connector name: scripts/deploy-functions.sh --vpc-connector (null when not created)."
   value       = try(google_vpc_access_connector.functions[0].name, null)

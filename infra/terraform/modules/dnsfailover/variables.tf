@@ -106,3 +106,27 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "create_prober_identity" {
+  description = "Create the in-cluster prober's Google service account (roles/pubsub.publisher on the requests topic only) and its Workload Identity binding."
+  type        = bool
+  default     = true
+}
+
+variable "gke_project_id" {
+  description = "Project of the GKE cluster that runs the prober (its workload pool is PROJECT.svc.id.goog); null means project_id."
+  type        = string
+  default     = null
+}
+
+variable "prober_kubernetes_namespace" {
+  description = "Namespace of the prober's Kubernetes ServiceAccount (infra/k8s/base/prober)."
+  type        = string
+  default     = "dnsfailover-prober"
+}
+
+variable "prober_kubernetes_service_account" {
+  description = "Name of the prober's Kubernetes ServiceAccount (infra/k8s/base/prober)."
+  type        = string
+  default     = "dnsfailover-prober"
+}
