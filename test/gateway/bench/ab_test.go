@@ -58,3 +58,37 @@ func BenchmarkGatewayAB(b *testing.B) {
 		b.Logf("%-20s median %.0f qps of %v", key, v[len(v)/2], v)
 	}
 }
+
+// BenchmarkGatewayABStatus alternates the current build and
+// GATEWAY_BENCH_OLD_BINARY for status-write-to-answer rounds of 200 new
+// Ingresses each (10k loaded), so both see the same machine load.
+func BenchmarkGatewayABStatus(b *testing.B) {
+	old := os.Getenv("GATEWAY_BENCH_OLD_BINARY")
+	if old == "" {
+		b.Skip("set GATEWAY_BENCH_OLD_BINARY to the build to compare with")
+	}
+	const n, rounds, per = 10000, 3, 200
+	cluster := kubeapi.StartCluster(b)
+	cs := fastClient(b, cluster.Config)
+	loadIngresses(b, cs, 0, n)
+	kubeconfig := cluster.KubeconfigFile(b)
+	next := n
+	all := map[string]latencies{}
+	for round := range rounds {
+		for _, s := range []struct{ name, bin string }{{"current", gwproc.Binary(b)}, {"old", old}} {
+			b.Run(fmt.Sprintf("%s/round-%d", s.name, round), func(b *testing.B) {
+				p := gwproc.Start(b, gwproc.Options{Binary: s.bin, Args: gatewayArgs(kubeconfig)})
+				p.WaitReady(b, time.Minute, 10*time.Millisecond)
+				fromReturn, _ := statusToAnswer(b, cs, p.DNSAddr, next, per)
+				next += per
+				b.ReportMetric(float64(fromReturn.quantile(0.5).Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(fromReturn.quantile(0.99).Microseconds())/1000, "p99-ms")
+				all[s.name] = append(all[s.name], fromReturn...)
+			})
+		}
+	}
+	for name, l := range all {
+		sortLatencies(l)
+		b.Logf("%-8s all rounds: %v", name, l)
+	}
+}

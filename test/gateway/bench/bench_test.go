@@ -20,6 +20,7 @@ import (
 
 	"github.com/miekg/dns"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/dnsfailover/dnsfailover/test/gateway/gwproc"
 	"github.com/dnsfailover/dnsfailover/test/kubeapi"
@@ -143,40 +144,47 @@ func BenchmarkGateway10k(b *testing.B) {
 	b.Run("status-to-answer", func(b *testing.B) {
 		p := gwproc.Start(b, gwproc.Options{Args: gatewayArgs(kubeconfig)})
 		p.WaitReady(b, time.Minute, 10*time.Millisecond)
-		conn, err := net.Dial("udp", p.DNSAddr)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		const objects = 200
-		var fromReturn, fromCall latencies
-		for i := n; i < n+objects; i++ {
-			ing, err := cs.NetworkingV1().Ingresses(namespace).Create(ctx, newIngress(i), metav1.CreateOptions{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			call := time.Now()
-			if err := writeStatus(ctx, cs, ing, i); err != nil {
-				b.Fatal(err)
-			}
-			returned := time.Now()
-			if _, err := firstCorrectAnswer(conn, ingressHost(i), ingressIP(i).As4(), 2*time.Second); err != nil {
-				b.Fatal(err)
-			}
-			answered := time.Now()
-			fromReturn = append(fromReturn, answered.Sub(returned))
-			fromCall = append(fromCall, answered.Sub(call))
-		}
-		sortLatencies(fromReturn)
-		sortLatencies(fromCall)
+		fromReturn, fromCall := statusToAnswer(b, cs, p.DNSAddr, n, 200)
 		b.Logf("status write returned -> first correct answer: %v", fromReturn)
 		b.Logf("status write called   -> first correct answer: %v", fromCall)
 		b.ReportMetric(float64(fromReturn.quantile(0.5).Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(fromReturn.quantile(0.99).Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(fromCall.quantile(0.99).Microseconds())/1000, "p99-ms-from-call")
 	})
+}
+
+// statusToAnswer creates Ingresses [first, first+count) one at a time and
+// measures, for each, the time from its status write (returned, and called)
+// to the first correct answer over UDP from addr.
+func statusToAnswer(b *testing.B, cs kubernetes.Interface, addr string, first, count int) (fromReturn, fromCall latencies) {
+	b.Helper()
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	for i := first; i < first+count; i++ {
+		ing, err := cs.NetworkingV1().Ingresses(namespace).Create(ctx, newIngress(i), metav1.CreateOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		call := time.Now()
+		if err := writeStatus(ctx, cs, ing, i); err != nil {
+			b.Fatal(err)
+		}
+		returned := time.Now()
+		if _, err := firstCorrectAnswer(conn, ingressHost(i), ingressIP(i).As4(), 2*time.Second); err != nil {
+			b.Fatal(err)
+		}
+		answered := time.Now()
+		fromReturn = append(fromReturn, answered.Sub(returned))
+		fromCall = append(fromCall, answered.Sub(call))
+	}
+	sortLatencies(fromReturn)
+	sortLatencies(fromCall)
+	return fromReturn, fromCall
 }
 
 // BenchmarkGatewayRSS measures the gateway's RSS after sync with 1k, 10k and
