@@ -23,13 +23,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 )
+
+var quietLogs sync.Once
 
 // KubeVersion is the kube-apiserver version that scripts/build-kube-assets.sh
 // builds; it names the cache sub-directory.
@@ -105,6 +109,9 @@ func Start(t testing.TB, opts ...Option) *rest.Config {
 // the API server or need clients with restricted identities.
 func StartCluster(t testing.TB, opts ...Option) *Cluster {
 	t.Helper()
+	// envtest logs through controller-runtime's logger; without one set it
+	// prints a stack trace per test. Its output is not wanted here.
+	quietLogs.Do(func() { crlog.SetLogger(logr.Discard()) })
 	o := options{apiServerArgs: map[string]string{}, startTimeout: 60 * time.Second}
 	for _, opt := range opts {
 		opt(&o)
