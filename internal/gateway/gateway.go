@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -101,22 +102,16 @@ func New(cfg Config) (*Gateway, error) {
 // Start binds the listeners, starts the informers and serves until ctx ends.
 // It returns once every socket is bound; Wait reports serving errors.
 func (g *Gateway) Start(ctx context.Context) error {
-	udps, err := server.ListenUDP(ctx, g.cfg.DNSAddr)
+	udps, tcp, err := listenDNS(ctx, g.cfg.DNSAddr)
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return err
 	}
 	closeUDP := func() {
 		for _, c := range udps {
 			c.Close()
 		}
 	}
-	// TCP on the same port as UDP (a :0 request resolves to UDP's port).
 	udpAddr := udps[0].LocalAddr().(*net.UDPAddr)
-	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: udpAddr.IP, Port: udpAddr.Port, Zone: udpAddr.Zone})
-	if err != nil {
-		closeUDP()
-		return fmt.Errorf("gateway: listen tcp: %w", err)
-	}
 	httpLn, err := net.Listen("tcp", g.cfg.HTTPAddr)
 	if err != nil {
 		closeUDP()
@@ -184,4 +179,36 @@ func (g *Gateway) releaseMemoryAfterSync(ctx context.Context) {
 		}
 	}
 	debug.FreeOSMemory()
+}
+
+// listenDNS binds UDP and TCP on the same port. With port 0 the kernel picks
+// a free UDP port, but that port may be taken for TCP (by another listener,
+// or by an outgoing connection's ephemeral port): then it tries another.
+func listenDNS(ctx context.Context, addr string) ([]*net.UDPConn, *net.TCPListener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gateway: dns address %q: %w", addr, err)
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 10
+	}
+	for i := 1; ; i++ {
+		udps, err := server.ListenUDP(ctx, addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gateway: %w", err)
+		}
+		// TCP on the same port as UDP (a :0 request resolves to UDP's port).
+		udpAddr := udps[0].LocalAddr().(*net.UDPAddr)
+		tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: udpAddr.IP, Port: udpAddr.Port, Zone: udpAddr.Zone})
+		if err == nil {
+			return udps, tcp, nil
+		}
+		for _, c := range udps {
+			c.Close()
+		}
+		if i >= attempts || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, fmt.Errorf("gateway: listen tcp: %w", err)
+		}
+	}
 }
