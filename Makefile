@@ -55,7 +55,7 @@ lint: ## gofmt check, go vet, staticcheck, shellcheck
 	if [[ -n "$$unformatted" ]]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(staticcheck) ./...
-	shellcheck scripts/*.sh .ci/run
+	shellcheck -x scripts/*.sh .ci/run
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 10s)
 	FUZZTIME=$(FUZZTIME) scripts/go-fuzz.sh

@@ -30,22 +30,11 @@ Options:
 EOF
 }
 
-die() {
-	printf 'bootstrap-dns.sh: %s\n' "$*" >&2
-	exit 2
-}
 note() { printf 'bootstrap-dns.sh: %s\n' "$*" >&2; }
 
-DRY_RUN=0
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@"
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 project="" zone="" dns_name="" network="" record="" ip="" instance=""
 ttl=300 service=redis-session namespace=default port=6378

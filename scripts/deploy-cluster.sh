@@ -26,21 +26,9 @@ Options:
 EOF_USAGE
 }
 
-die() {
-	printf 'deploy-cluster.sh: %s\n' "$*" >&2
-	exit 2
-}
-
-DRY_RUN=0
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@"
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 overlay="" gateway_image="" prober_image="" project="" region="" cluster="" credentials=1
 while (($#)); do

@@ -39,22 +39,9 @@ Options:
 EOF
 }
 
-die() {
-	printf 'deploy-functions.sh: %s\n' "$*" >&2
-	exit 2
-}
-
-DRY_RUN=0
-# run executes a command that changes something, or prints it with --dry-run.
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@"
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 project="" region="" environment="" service_account="" vpc_connector=""
 egress_settings=private-ranges-only trigger_service_account="" redis_auth_secret=""

@@ -25,23 +25,13 @@ Options:
 EOF
 }
 
-die() {
-	printf 'dev-setup.sh: %s\n' "$*" >&2
-	exit 2
-}
 note() { printf 'dev-setup.sh: %s\n' "$*" >&2; }
 
-DRY_RUN=0
-# run executes an installing command with its output on stderr, or prints it.
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@" >&2
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# Installers talk on stderr: stdout ends with the KUBEBUILDER_ASSETS directory.
+RUN_TO_STDERR=1
 
 skip_apt=0 skip_kube_assets=0
 while (($#)); do

@@ -12,21 +12,9 @@ Runs `go test -run '^$' -bench . -benchmem` on each package in PACKAGES
 EOF2
 }
 
-die() {
-	printf 'go-bench.sh: %s\n' "$*" >&2
-	exit 2
-}
-
-DRY_RUN=0
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@"
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 benchtime=${BENCHTIME:-1s}
 count=${COUNT:-1}

@@ -36,21 +36,9 @@ Needs jq.
 EOF
 }
 
-die() {
-	printf 'publish-failover.sh: %s\n' "$*" >&2
-	exit 2
-}
-
-DRY_RUN=0
-run() {
-	if ((DRY_RUN)); then
-		local line
-		printf -v line '%q ' "$@"
-		printf '%s\n' "${line% }"
-	else
-		"$@"
-	fi
-}
+# die, run and DRY_RUN
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 project="" record="" target="" mode="" reason="" request_id="" message="" no_op=false topic=$DEFAULT_TOPIC
 have_fields=0
