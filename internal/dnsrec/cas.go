@@ -29,22 +29,26 @@ const DefaultSwapAttempts = 10
 // 409 on an addition) it re-reads and re-decides, up to attempts times.
 // Deletions must be the exact live record sets: decide receives them.
 func CompareAndSwap(ctx context.Context, p Provider, keys []Key, decide Decide, attempts int) (SwapResult, error) {
+	return CompareAndSwapFrom(ctx, p, keys, nil, decide, attempts)
+}
+
+// CompareAndSwapFrom is CompareAndSwap whose first decision uses known, the
+// record sets the caller has just read (nil entries for missing ones), saving
+// a read. If they are stale the change fails its precondition and the loop
+// re-reads, so correctness does not depend on how fresh they are.
+func CompareAndSwapFrom(ctx context.Context, p Provider, keys []Key, known map[Key]*RecordSet, decide Decide, attempts int) (SwapResult, error) {
 	if attempts <= 0 {
 		attempts = DefaultSwapAttempts
 	}
 	var res SwapResult
 	for res.Attempts < attempts {
 		res.Attempts++
-		live := make(map[Key]*RecordSet, len(keys))
-		for _, k := range keys {
-			rs, err := p.Get(ctx, k)
-			switch {
-			case errors.Is(err, ErrNotFound):
-				live[k] = nil
-			case err != nil:
-				return res, fmt.Errorf("read %s %s: %w", k.Name, k.Type, err)
-			default:
-				live[k] = rs
+		live := known
+		known = nil
+		if live == nil {
+			var err error
+			if live, err = readAll(ctx, p, keys); err != nil {
+				return res, err
 			}
 		}
 		res.Live = live
@@ -75,4 +79,21 @@ func CompareAndSwap(ctx context.Context, p Provider, keys []Key, decide Decide, 
 		}
 	}
 	return res, fmt.Errorf("compare-and-swap: %w: gave up after %d attempts", ErrConflict, res.Attempts)
+}
+
+// readAll reads every key; a missing record set is a nil entry.
+func readAll(ctx context.Context, p Provider, keys []Key) (map[Key]*RecordSet, error) {
+	live := make(map[Key]*RecordSet, len(keys))
+	for _, k := range keys {
+		rs, err := p.Get(ctx, k)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			live[k] = nil
+		case err != nil:
+			return nil, fmt.Errorf("read %s %s: %w", k.Name, k.Type, err)
+		default:
+			live[k] = rs
+		}
+	}
+	return live, nil
 }

@@ -40,6 +40,16 @@ type run struct {
 	rec   *config.Record
 	allow health.Allowlist
 	p     dnsrec.Provider
+	// live holds the record sets read last, for the next compare-and-swap to
+	// start from; taken once, since a write makes it stale.
+	live map[dnsrec.Key]*dnsrec.RecordSet
+}
+
+// takeLive hands over the record sets read last, at most once.
+func (r *run) takeLive() map[dnsrec.Key]*dnsrec.RecordSet {
+	live := r.live
+	r.live = nil
+	return live
 }
 
 func (r *run) do(ctx context.Context) error {
@@ -157,6 +167,7 @@ func (r *run) read(ctx context.Context) (*dnsrec.RecordSet, *dnsrec.RecordSet, *
 		return nil, nil, nil, r.reject("%v (fix or delete the state record by hand)", err)
 	}
 	r.res.Before, r.res.State = ptr(a.Clone()), st
+	r.live = map[dnsrec.Key]*dnsrec.RecordSet{r.keys()[0]: a, r.keys()[1]: txt}
 	done(true, a.String())
 	return a, txt, st, nil
 }

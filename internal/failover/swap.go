@@ -130,7 +130,7 @@ func (r *run) swap(ctx context.Context, v *health.Verdict) error {
 		r.res.Before = ptr(a.Clone())
 		return r.change(live, newA, s), nil
 	}
-	res, err := dnsrec.CompareAndSwap(ctx, r.p, r.keys(), decide, 0)
+	res, err := dnsrec.CompareAndSwapFrom(ctx, r.p, r.keys(), r.takeLive(), decide, 0)
 	detail := fmt.Sprintf("%d attempt(s), %d conflict(s)", res.Attempts, res.Conflicts)
 	if err != nil {
 		done(false, detail+": "+err.Error())

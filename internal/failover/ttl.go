@@ -45,7 +45,7 @@ func (r *run) rewrite(ctx context.Context, name string, dedupe bool, fn edit) (b
 		}
 		return ch, nil
 	}
-	res, err := dnsrec.CompareAndSwap(ctx, r.p, r.keys(), decide, 0)
+	res, err := dnsrec.CompareAndSwapFrom(ctx, r.p, r.keys(), r.takeLive(), decide, 0)
 	detail := fmt.Sprintf("%d attempt(s), %d conflict(s)", res.Attempts, res.Conflicts)
 	if err != nil {
 		done(false, detail+": "+err.Error())
