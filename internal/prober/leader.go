@@ -173,7 +173,12 @@ func (l *leader) act(ctx context.Context, rs *recordState, a Assessment, now tim
 	p.Metrics.Detection.WithLabelValues(rs.cfg.Name).Observe(detect.Seconds())
 	log.Warn("primary down by quorum: emergency failover requested", "episode", ep.ID, "endpoint", a.Endpoint,
 		"failing", a.Failing, "fresh", a.Fresh, "message_id", msgID, "detection_seconds", detect.Seconds(), "assessment", a.String())
-	if err := l.episodes.Save(ctx, rs.label, ep); err != nil {
+	// The request is out: the mark must survive losing leadership this very
+	// moment, or the next leader would take the episode for a failed attempt
+	// and publish it again. Bounded, so a dead API server cannot hold us.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer scancel()
+	if err := l.episodes.Save(sctx, rs.label, ep); err != nil {
 		log.Warn("cannot mark the episode published (a new leader would publish the same id again, harmlessly)", "err", err)
 	}
 }
