@@ -166,17 +166,23 @@ func Parse(data []byte) (*Config, error) {
 
 // decode parses YAML or JSON strictly, without defaults or validation.
 func decode(data []byte) (*Config, error) {
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("config: not valid YAML/JSON: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
 	var c Config
-	if err := dec.Decode(&c); err != nil {
+	if err := DecodeStrict(data, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	return &c, nil
+}
+
+// DecodeStrict decodes YAML or JSON into v through its JSON tags; an unknown
+// field is an error, so a typo in a config file never passes silently.
+func DecodeStrict(data []byte, v any) error {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return fmt.Errorf("not valid YAML/JSON: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func (c *Config) applyDefaults() {

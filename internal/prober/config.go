@@ -1,16 +1,12 @@
 package prober
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"regexp"
 	"time"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/dnsfailover/dnsfailover/internal/config"
 	"github.com/dnsfailover/dnsfailover/internal/dnsrec"
@@ -138,14 +134,8 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes YAML or JSON strictly, applies defaults and validates.
 func Parse(data []byte) (*Config, error) {
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("prober config: not valid YAML/JSON: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
 	var c Config
-	if err := dec.Decode(&c); err != nil {
+	if err := config.DecodeStrict(data, &c); err != nil {
 		return nil, fmt.Errorf("prober config: %w", err)
 	}
 	c.applyDefaults()

@@ -39,6 +39,7 @@ import (
 	"github.com/dnsfailover/dnsfailover/internal/health/redistest"
 	"github.com/dnsfailover/dnsfailover/internal/prober"
 	"github.com/dnsfailover/dnsfailover/internal/request"
+	"github.com/dnsfailover/dnsfailover/internal/syncbuf"
 	"github.com/dnsfailover/dnsfailover/test/kubeapi"
 )
 
@@ -182,24 +183,7 @@ type proc struct {
 	name    string
 	cmd     *exec.Cmd
 	httpURL string
-	logs    *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs    *syncbuf.Buffer
 }
 
 // startProber runs cmd/prober with cfg (YAML) as identity name.
@@ -212,7 +196,7 @@ func startProber(t *testing.T, k *kube, w *demo.World, name, cfg string) *proc {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	p := &proc{name: name, httpURL: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncBuffer{}}
+	p := &proc{name: name, httpURL: "http://127.0.0.1:" + strconv.Itoa(port), logs: &syncbuf.Buffer{}}
 	p.cmd = exec.Command(proberBin, "-config="+cfgPath, "-kubeconfig="+k.userKubeconfig(t, name),
 		"-identity="+name, "-namespace="+k.namespace, "-listen=127.0.0.1:"+strconv.Itoa(port))
 	p.cmd.Env = append(os.Environ(), "PUBSUB_EMULATOR_HOST="+w.PubSubHost(), "DNSFAILOVER_LOG_LEVEL=info")
